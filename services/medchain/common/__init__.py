@@ -1,0 +1,1 @@
+"""Shared building blocks of every MedChain service: settings, logging, storage, hashing, errors."""

@@ -1,0 +1,1 @@
+"""Developer tooling behind the Makefile: code generation, test orchestration, throwaway databases."""
