@@ -26,7 +26,7 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine; SQLite gets its directory created and safe pragmas, PostgreSQL psycopg 3."""
+    """Create an engine: SQLite with its directory and safe pragmas, PostgreSQL via psycopg 3."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":

@@ -1,4 +1,4 @@
-"""Typed settings from `MEDCHAIN_*` environment variables; the one place that reads the environment."""
+"""Typed settings from `MEDCHAIN_*` variables: the one place that reads the environment."""
 
 from __future__ import annotations
 

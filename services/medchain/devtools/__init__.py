@@ -1,1 +1,1 @@
-"""Developer tooling behind the Makefile: code generation, test orchestration, throwaway databases."""
+"""Developer tooling behind the Makefile: code generation, test runs, throwaway databases."""

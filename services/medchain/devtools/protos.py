@@ -15,11 +15,11 @@ REPO = Path(__file__).resolve().parents[3]
 PROTO_ROOT = REPO / "protos"
 PACKAGE_DIR = Path("medchain") / "v1"
 OUTPUT_ROOT = REPO / "services"
-INIT_TEXT = '"""Generated gRPC and protobuf code for medchain.v1; regenerate with `make protos`."""\n'
+INIT_TEXT = '"""Generated gRPC code for medchain.v1; regenerate with `make protos`."""\n'
 
 
 def _generate(out_root: Path) -> list[Path]:
-    from grpc_tools import protoc  # dev dependency: imported only when generating
+    from grpc_tools import protoc  # type: ignore[import-untyped]  # dev-only dependency
 
     sources = sorted((PROTO_ROOT / PACKAGE_DIR).glob("*.proto"))
     if not sources:

@@ -1,1 +1,1 @@
-"""Generated gRPC and protobuf code for medchain.v1; regenerate with `make protos`."""
+"""Generated gRPC code for medchain.v1; regenerate with `make protos`."""
