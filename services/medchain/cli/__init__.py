@@ -1,0 +1,1 @@
+"""The `medchain` command line."""

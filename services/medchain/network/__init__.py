@@ -1,0 +1,1 @@
+"""Orchestration of a real Hyperledger Fabric network as native processes on one machine."""
