@@ -3,7 +3,7 @@
 Fabric's module path has no `/v3` suffix, so `go install ...@v3.1.5` is refused; the build asks for
 a release commit instead, through a tiny wrapper module. The proxy reachable here may not serve
 every commit, so the candidates are tried in order and the first that builds is kept
-(docs/adr/0002-fabric-version.md).
+(docs/adr/0001-fabric-version.md).
 """
 
 from __future__ import annotations

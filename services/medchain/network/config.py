@@ -70,8 +70,7 @@ class Node:
         return self.name.split(".", 1)[0] + ("" if self.kind == "orderer" else f".{self.org}")
 
     def ports(self) -> list[int]:
-        if self.kind == "peer":
-            return [self.port, self.second_port, self.operations_port, self.chaincode_server_port]
+        """The ports this process itself listens on (a peer's chaincode server is separate)."""
         return [self.port, self.second_port, self.operations_port]
 
 
@@ -184,4 +183,7 @@ class Layout:
         return self.root / "builders"
 
     def all_ports(self) -> dict[int, str]:
-        return {port: node.label for node in self.nodes() for port in node.ports()}
+        """Every port of the network, with the process that listens on it."""
+        ports = {port: node.label for node in self.nodes() for port in node.ports()}
+        ports |= {p.chaincode_server_port: f"chaincode.{p.org}" for p in self.peers()}
+        return ports

@@ -26,7 +26,9 @@ class CommandFailedError(NetworkError):
 
     def __init__(self, command: list[str], output: str) -> None:
         tool = command[0].rsplit("/", 1)[-1]
-        super().__init__(f"{tool} {' '.join(command[1:3])} failed: {output.strip()[-2000:]}")
+        errors = [line for line in output.splitlines() if line.startswith("Error:")]
+        reason = (errors[-1] if errors else output.strip()[-1000:])[:1000]
+        super().__init__(f"{tool} {' '.join(command[1:3])} failed: {reason}")
         self.command = command
         self.output = output
 

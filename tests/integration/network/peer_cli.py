@@ -47,7 +47,7 @@ def invoke(network: FabricNetwork, org: str, args: list[str], endorsers: list[st
             "--waitForEvent",
             *peers,
         ],
-        retries=3,
+        retries=8,
     )
 
 

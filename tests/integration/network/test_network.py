@@ -86,7 +86,8 @@ def test_majority_endorsement_with_one_peer_stopped_and_catch_up(
 
 def test_chaincode_upgrade_bumps_version_and_sequence(fabric_network: FabricNetwork) -> None:
     before = fabric_network.state()
-    assert before is not None and before.chaincode is not None
+    assert before is not None
+    assert before.chaincode is not None
     consent = record_consent(fabric_network, "h1", ["h1", "h3"])
     after = fabric_network.force_upgrade()
     assert after.sequence == before.chaincode.sequence + 1

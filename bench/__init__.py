@@ -1,0 +1,1 @@
+"""MedChain benchmarks: each module measures one thing and returns a result for the report."""

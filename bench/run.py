@@ -1,0 +1,44 @@
+"""`make bench` / `make bench-quick`: run every benchmark, write JSON, regenerate the report."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+from bench.report import render_report, write_result
+
+#: Benchmark modules under bench/, each with `run(quick: bool) -> dict`.
+BENCHMARKS = ["network_bringup"]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[1] not in {"quick", "full"}:
+        print("usage: python -m bench.run quick|full [benchmark ...]", file=sys.stderr)
+        return 2
+    quick = argv[1] == "quick"
+    selected = argv[2:] or BENCHMARKS
+    command = f"make bench{'-quick' if quick else ''}"
+    failed = []
+    for name in selected:
+        print(f"== {name}", flush=True)
+        try:
+            result = importlib.import_module(f"bench.{name}").run(quick)
+        except Exception:  # noqa: BLE001 - report every failing benchmark, then fail the run
+            traceback.print_exc()
+            failed.append(name)
+            continue
+        path = write_result(name, result, command)
+        for row in result.get("rows", []):
+            print("  ", row)
+        print(f"   -> {path}")
+    report = render_report()
+    print(f"report: {report}")
+    if failed:
+        print(f"failed benchmarks: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
