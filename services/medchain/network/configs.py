@@ -43,7 +43,7 @@ def crypto_config(layout: Layout) -> str:
             "    - Hostname: peer0",
             f"      SANS: [{', '.join(LOOPBACK_SANS)}]",
             "  Users:",
-            "    Count: 1",
+            "    Count: 2  # User1: the hospital's services; User2: its study coordinator",
         ]
     return _template("crypto-config.yaml").substitute(
         domain=DOMAIN,

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from medchain.ledger.connection import ConnectionProfile
 from medchain.network import chaincode, configs, processes
 from medchain.network import state as state_store
 from medchain.network.binaries import FabricInstall, ensure_fabric
@@ -96,6 +97,26 @@ class FabricNetwork:
     def state(self) -> NetworkState | None:
         return state_store.load(self.layout.state_file)
 
+    def connection_profile(self, org: str, user: str = "User1") -> ConnectionProfile:
+        """How a MedChain service of `org` reaches its own peer's Gateway as `user`."""
+        peer = self.layout.peer(org)
+        msp_dir = self.layout.admin_msp(org) if user == "Admin" else self.layout.user_msp(org, user)
+        return ConnectionProfile(
+            peer_endpoint=peer.address,
+            tls_root_cert_path=self.layout.tls_ca(org),
+            server_name_override=peer.name,
+            msp_id=self.layout.msp_id(org),
+            msp_dir=msp_dir,
+        )
+
+    def _write_connection_profiles(self) -> None:
+        profiles = self.layout.root / "profiles"
+        profiles.mkdir(parents=True, exist_ok=True)
+        for org in self.layout.orgs:
+            for user in ("User1", "User2", "Admin"):
+                profile = self.connection_profile(org, user)
+                (profiles / f"{org}-{user}.json").write_text(profile.model_dump_json(indent=2))
+
     # -- up ------------------------------------------------------------------------------------
 
     def up(self) -> NetworkStatus:
@@ -110,6 +131,7 @@ class FabricNetwork:
         )
         self._ensure_crypto()
         self._write_node_configs()
+        self._write_connection_profiles()
         self._start_nodes(self.layout.nodes())
         if not current.channel_created:
             self._create_channel()
