@@ -7,6 +7,7 @@ protobuf `Tensor.data` field carries, so hashes computed over them agree everywh
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -80,3 +81,28 @@ def tensors_by_name(tensors: Iterable[NamedTensor]) -> dict[str, NamedTensor]:
             raise ValueError(f"duplicate tensor name {tensor.name!r}")
         out[tensor.name] = tensor
     return out
+
+
+Parameters = list[NamedTensor]
+"""A model's parameters: named tensors in a fixed order (the order is part of the model)."""
+
+
+def parameters_canonical_bytes(params: Sequence[NamedTensor]) -> bytes:
+    """Unambiguous bytes of ordered parameters: count, then per tensor name, shape and values.
+
+    Every length is a little-endian prefix (u32 count, u32 name length, u32 rank, u64 dimensions),
+    so no choice of names or shapes can make two different parameter lists share bytes.
+    """
+    tensors_by_name(params)  # duplicate names would make the order ambiguous to a reader
+    parts = [struct.pack("<I", len(params))]
+    for tensor in params:
+        name = tensor.name.encode("utf-8")
+        parts.append(struct.pack("<I", len(name)) + name)
+        parts.append(struct.pack(f"<I{len(tensor.shape)}Q", len(tensor.shape), *tensor.shape))
+        parts.append(tensor.canonical_bytes())
+    return b"".join(parts)
+
+
+def parameters_hash(params: Sequence[NamedTensor]) -> str:
+    """Hex SHA-256 of the canonical bytes: the update hash a trainer records on the ledger."""
+    return sha256_hex(parameters_canonical_bytes(params))
