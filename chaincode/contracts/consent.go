@@ -5,6 +5,7 @@ import (
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"github.com/hyperledger/fabric-contract-api-go/v2/metadata"
 )
 
 // ConsentContract keeps one consent state per (org, pseudonym, study) and answers which
@@ -18,6 +19,7 @@ type ConsentContract struct {
 func NewConsentContract() *ConsentContract {
 	c := &ConsentContract{}
 	c.Name = "consent"
+	c.Info = metadata.InfoMetadata{Title: "ConsentContract", Version: Version}
 	return c
 }
 

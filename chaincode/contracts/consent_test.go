@@ -14,7 +14,6 @@ import (
 var (
 	pA      = strings.Repeat("a", 64)
 	pB      = strings.Repeat("b", 64)
-	pC      = strings.Repeat("c", 64)
 	docHash = strings.Repeat("d", 64)
 	revHash = strings.Repeat("e", 64)
 	h1      = identity("h1MSP", "alice")
@@ -174,13 +173,6 @@ func TestCallerIdentityRequired(t *testing.T) {
 			h.expectRejected(tc.caller, tc.want, h.record(consentArg(t, nil)))
 		})
 	}
-}
-
-// expectInternal injects errBoom into one stub method and expects "INTERNAL: <what>: boom".
-func (h *harness) expectInternal(caller cid.ClientIdentity, method, what string, fn func(*fakeContext) (string, error)) {
-	h.t.Helper()
-	h.prepare = func(s *fakeStub) { s.fail[method] = errBoom }
-	h.expectRejected(caller, "INTERNAL: "+what+": boom", fn)
 }
 
 func TestRecordReportsLedgerFailures(t *testing.T) {

@@ -11,14 +11,8 @@ import "github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 // NewChaincode builds the chaincode holding both contracts.
 func NewChaincode() (*contractapi.ContractChaincode, error) {
-	cc, err := contractapi.NewChaincode(NewConsentContract(), NewStudyContract())
-	if err != nil {
-		return nil, err
-	}
-	cc.Info.Title = "medchain"
-	cc.Info.Version = Version
-	return cc, nil
+	return contractapi.NewChaincode(NewConsentContract(), NewStudyContract())
 }
 
-// Version is reported in the chaincode metadata.
+// Version is reported in each contract's metadata and by the server at start.
 const Version = "0.1.0"

@@ -42,6 +42,8 @@ type fakeStub struct {
 	reads     map[string]bool
 	events    []fakeEvent
 	fail      map[string]error // method name -> error to return
+	failNth   map[string]int   // method name -> only the n-th call fails (1-based); 0 = every call
+	calls     map[string]int
 	args      []string
 	creator   []byte
 	batchOpen bool
@@ -51,11 +53,19 @@ type fakeStub struct {
 func newFakeStub(ledger *fakeLedger, txID string, at time.Time) *fakeStub {
 	return &fakeStub{
 		ledger: ledger, txID: txID, ts: timestamppb.New(at),
-		writes: map[string][]byte{}, reads: map[string]bool{}, fail: map[string]error{},
+		writes: map[string][]byte{}, reads: map[string]bool{},
+		fail: map[string]error{}, failNth: map[string]int{}, calls: map[string]int{},
 	}
 }
 
-func (s *fakeStub) injected(method string) error { return s.fail[method] }
+// injected counts a call of method and returns the error configured for it, if any.
+func (s *fakeStub) injected(method string) error {
+	s.calls[method]++
+	if n := s.failNth[method]; n != 0 && n != s.calls[method] {
+		return nil
+	}
+	return s.fail[method]
+}
 
 func (s *fakeStub) GetTxID() string { return s.txID }
 
@@ -242,7 +252,7 @@ type fakeContext struct {
 	identity cid.ClientIdentity
 }
 
-func (c *fakeContext) GetStub() shim.ChaincodeStubInterface { return c.stub }
+func (c *fakeContext) GetStub() shim.ChaincodeStubInterface  { return c.stub }
 func (c *fakeContext) GetClientIdentity() cid.ClientIdentity { return c.identity }
 
 // identity returns a caller of org msp; user distinguishes identities within one org.
@@ -307,6 +317,20 @@ func (h *harness) state(objectType string, attrs ...string) string {
 		h.t.Fatal(err)
 	}
 	return string(h.ledger.state[key])
+}
+
+// expectInternal injects errBoom into one stub method and expects "INTERNAL: <what>: boom".
+func (h *harness) expectInternal(caller cid.ClientIdentity, method, what string, fn func(*fakeContext) (string, error)) {
+	h.t.Helper()
+	h.prepare = func(s *fakeStub) { s.fail[method] = errBoom }
+	h.expectRejected(caller, "INTERNAL: "+what+": boom", fn)
+}
+
+// expectInternalAt makes only the n-th call of method fail with errBoom.
+func (h *harness) expectInternalAt(caller cid.ClientIdentity, method string, n int, what string, fn func(*fakeContext) (string, error)) {
+	h.t.Helper()
+	h.prepare = func(s *fakeStub) { s.fail[method], s.failNth[method] = errBoom, n }
+	h.expectRejected(caller, "INTERNAL: "+what+": boom", fn)
 }
 
 // expectRejected runs a transaction that must fail with exactly the error message want.

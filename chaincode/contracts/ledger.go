@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
@@ -33,7 +34,9 @@ func currentTx(stub shim.ChaincodeStubInterface) (txInfo, error) {
 // caller returns the submitting identity: MSP id and x509 client id.
 func caller(ctx contractapi.TransactionContextInterface) (Identity, error) {
 	ci := ctx.GetClientIdentity()
-	if ci == nil {
+	// contract-api stores a typed nil *cid.ClientID when the creator cannot be decoded;
+	// calling it would panic and take the chaincode server down.
+	if ci == nil || (reflect.ValueOf(ci).Kind() == reflect.Pointer && reflect.ValueOf(ci).IsNil()) {
 		return Identity{}, permissionDenied("caller identity unavailable")
 	}
 	msp, err := ci.GetMSPID()

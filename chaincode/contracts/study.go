@@ -5,6 +5,7 @@ import (
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"github.com/hyperledger/fabric-contract-api-go/v2/metadata"
 )
 
 // StudyContract records federated-learning studies: who takes part, which rounds ran, which
@@ -18,6 +19,7 @@ type StudyContract struct {
 func NewStudyContract() *StudyContract {
 	c := &StudyContract{}
 	c.Name = "study"
+	c.Info = metadata.InfoMetadata{Title: "StudyContract", Version: Version}
 	return c
 }
 
