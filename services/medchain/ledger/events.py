@@ -1,4 +1,4 @@
-"""Chaincode events: what one is, where a reader stands (`Checkpoint`), and the threaded stream.
+"""Chaincode events: what one is, where a reader stands (`Checkpoint`), and the event streams.
 
 A stream hands events out in ledger order and remembers, in its checkpoint, the block it is in
 and the transactions of that block it has already handed out. When the connection breaks it asks
@@ -8,6 +8,7 @@ the checkpoint covers itself, so no event is seen twice and none is skipped.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
@@ -137,6 +138,7 @@ class ChaincodeEventStream(Iterator[ChaincodeEvent]):
         self._pending: deque[ChaincodeEvent] = deque()
         self._call: Any = None
         self._closed = threading.Event()
+        self._lock = threading.Lock()
         self.reconnects = 0
 
     @property
@@ -159,7 +161,12 @@ class ChaincodeEventStream(Iterator[ChaincodeEvent]):
 
     def _receive(self) -> None:
         if self._call is None:
-            self._call = self._open_stream(*self._cursor.request_position())
+            call = self._open_stream(*self._cursor.request_position())
+            with self._lock:  # so a concurrent close() either sees this call or we see it
+                if self._closed.is_set():
+                    call.cancel()
+                    return
+                self._call = call
         try:
             response = next(self._call)
         except StopIteration:
@@ -180,8 +187,9 @@ class ChaincodeEventStream(Iterator[ChaincodeEvent]):
 
     def close(self) -> None:
         """Stop the stream; iteration ends."""
-        self._closed.set()
-        call = self._call
+        with self._lock:
+            self._closed.set()
+            call = self._call
         if call is not None:
             call.cancel()
 
@@ -189,6 +197,87 @@ class ChaincodeEventStream(Iterator[ChaincodeEvent]):
         return self
 
     def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncChaincodeEventStream:
+    """Async iterator over chaincode events that reconnects and resumes by itself."""
+
+    def __init__(
+        self,
+        open_stream: OpenStream,
+        cursor: EventCursor,
+        reconnect: RetryPolicy = DEFAULT_RECONNECT,
+    ) -> None:
+        self._open_stream = open_stream
+        self._cursor = cursor
+        self._reconnect = reconnect
+        self._delays = reconnect.delays()
+        self._pending: deque[ChaincodeEvent] = deque()
+        self._call: Any = None
+        self._responses: Any = None
+        self._closed = False
+        self.reconnects = 0
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """Where to resume: past every event handed out so far."""
+        return self._cursor.checkpoint
+
+    def __aiter__(self) -> AsyncChaincodeEventStream:
+        return self
+
+    async def __anext__(self) -> ChaincodeEvent:
+        while True:
+            if self._closed:
+                raise StopAsyncIteration
+            if self._pending:
+                event = self._pending.popleft()
+                self._cursor.handed_out(event)
+                return event
+            await self._receive()
+
+    async def _receive(self) -> None:
+        if self._call is None:
+            self._call = self._open_stream(*self._cursor.request_position())
+            self._responses = self._call.__aiter__()
+        try:
+            response = await anext(self._responses)
+        except StopAsyncIteration:
+            self.close()
+            return
+        except asyncio.CancelledError:
+            if not self._closed:
+                raise
+            return
+        except grpc.RpcError as exc:
+            self._call = None
+            if self._closed:
+                return
+            delay = next(self._delays, None) if exc.code() in RECONNECT_CODES else None
+            if delay is None:
+                raise translate_rpc_error(exc, phase="events", tx_id=None) from exc
+            self.reconnects += 1
+            await asyncio.sleep(delay)
+            return
+        self._delays = self._reconnect.delays()
+        self._pending.extend(self._cursor.fresh(response))
+
+    def close(self) -> None:
+        """Stop the stream; iteration ends."""
+        self._closed = True
+        if self._call is not None:
+            self._call.cancel()
+
+    async def __aenter__(self) -> AsyncChaincodeEventStream:
+        return self
+
+    async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,

@@ -162,9 +162,11 @@ class FakeState:
     commit_codes: deque[int] = field(default_factory=deque)
     block_number: int = 7
     delays: dict[str, float] = field(default_factory=dict)
+    failures: dict[str, RefusedError] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
     next_commit_block: int = 0
     break_stream_after: int | None = None
+    ignore_after_tx_id: bool = False
     proposals: list[Proposal] = field(default_factory=list)
     signatures: list[bytes] = field(default_factory=list)
     submitted: list[str] = field(default_factory=list)
@@ -195,10 +197,13 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
     def signatures(self) -> list[bytes]:
         return self.state.signatures
 
-    def _pause(self, method: str) -> None:
+    def _pause(self, method: str, context: grpc.ServicerContext) -> None:
         delay = self.state.delays.get(method)
         if delay:
             self.stopping.wait(delay)
+        failure = self.state.failures.get(method)
+        if failure is not None:
+            failure.abort(context)
 
     def _proposal(
         self, kind: str, signed: Any, orgs: Sequence[str], context: grpc.ServicerContext
@@ -209,7 +214,7 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "transaction id does not match")
         with self.lock:
             self.state.proposals.append(proposal)
-        self._pause(kind)
+        self._pause(kind, context)
         try:
             return proposal, self.state.handler(proposal)
         except RefusedError as refused:
@@ -237,7 +242,7 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
         self._check(context, creator, envelope.signature, envelope.payload)
         with self.lock:
             self.state.submitted.append(request.transaction_id)
-        self._pause("submit")
+        self._pause("submit", context)
         return gateway_pb2.SubmitResponse()
 
     def CommitStatus(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -246,7 +251,7 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
         with self.lock:
             self.state.commit_requests.append(inner.transaction_id)
             code = self.state.commit_codes.popleft() if self.state.commit_codes else 0
-        self._pause("commit_status")
+        self._pause("commit_status", context)
         return gateway_pb2.CommitStatusResponse(result=code, block_number=self.state.block_number)
 
     def ChaincodeEvents(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
@@ -254,13 +259,14 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
         self._check(context, inner.identity, request.signature, request.request)
         with self.lock:
             self.state.event_requests.append(inner)
+        self._pause("events", context)
         position = inner.start_position
         start = (
             position.specified.number
             if position.WhichOneof("Type") == "specified"
             else self.state.next_commit_block
         )
-        after = inner.after_transaction_id
+        after = "" if self.state.ignore_after_tx_id else inner.after_transaction_id
         passed = not after  # Fabric skips every event up to and including `after`
         sent = 0
         for block in self.state.blocks:
