@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/medchain/medchain/chaincode/contracts"
 )
@@ -89,7 +90,31 @@ func newServer(cfg config) (*shim.ChaincodeServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build chaincode: %w", err)
 	}
-	return &shim.ChaincodeServer{CCID: cfg.ccid, Address: cfg.address, CC: cc, TLSProps: cfg.tls}, nil
+	return &shim.ChaincodeServer{CCID: cfg.ccid, Address: cfg.address, CC: recovering{cc}, TLSProps: cfg.tls}, nil
+}
+
+// recovering turns a panic inside a transaction into an INTERNAL error response. The shim
+// runs each transaction in its own goroutine without recover, so one panic would otherwise
+// stop the chaincode server for every transaction of every client.
+type recovering struct {
+	cc shim.Chaincode
+}
+
+func (r recovering) Init(stub shim.ChaincodeStubInterface) (resp *peer.Response) {
+	defer recoverInto(&resp)
+	return r.cc.Init(stub)
+}
+
+func (r recovering) Invoke(stub shim.ChaincodeStubInterface) (resp *peer.Response) {
+	defer recoverInto(&resp)
+	return r.cc.Invoke(stub)
+}
+
+func recoverInto(resp **peer.Response) {
+	if p := recover(); p != nil {
+		log.Printf("medchain-chaincode: transaction panicked: %v", p)
+		*resp = shim.Error(fmt.Sprintf("INTERNAL: chaincode panic: %v", p))
+	}
 }
 
 func main() {
