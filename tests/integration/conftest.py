@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from medchain.ledger import ConsentLedger, Gateway, Network, StudyLedger, connect
 from medchain.network.config import NetworkSettings
 from medchain.network.fabric_network import FabricNetwork
 
@@ -29,3 +30,30 @@ def fabric_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FabricN
         yield network
     finally:
         network.clean()
+
+
+@pytest.fixture(scope="session")
+def gateways(fabric_network: FabricNetwork) -> Iterator[dict[str, Gateway]]:
+    """One gateway per hospital (User1) plus `coordinator` (h1's User2)."""
+    opened = {org: connect(fabric_network.connection_profile(org)) for org in ("h1", "h2", "h3")}
+    opened["coordinator"] = connect(fabric_network.connection_profile("h1", "User2"))
+    try:
+        yield opened
+    finally:
+        for gateway in opened.values():
+            gateway.close()
+
+
+@pytest.fixture(scope="session")
+def networks(gateways: dict[str, Gateway]) -> dict[str, Network]:
+    return {name: gw.get_network("medchain") for name, gw in gateways.items()}
+
+
+@pytest.fixture(scope="session")
+def consent_ledgers(networks: dict[str, Network]) -> dict[str, ConsentLedger]:
+    return {name: ConsentLedger.for_network(net) for name, net in networks.items()}
+
+
+@pytest.fixture(scope="session")
+def study_ledgers(networks: dict[str, Network]) -> dict[str, StudyLedger]:
+    return {name: StudyLedger.for_network(net) for name, net in networks.items()}

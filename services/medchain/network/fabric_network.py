@@ -13,12 +13,14 @@ from typing import Any
 
 import yaml
 
-from medchain.ledger.connection import ConnectionProfile
+from medchain.ledger.connection import ConnectionProfile, connect
+from medchain.ledger.errors import LedgerError
+from medchain.ledger.transaction import Invocation, TransactionContext, endorse_request
 from medchain.network import chaincode, configs, processes
 from medchain.network import state as state_store
 from medchain.network.binaries import FabricInstall, ensure_fabric
 from medchain.network.config import Layout, NetworkSettings, Node
-from medchain.network.errors import CommandFailedError, NetworkStateError
+from medchain.network.errors import CommandFailedError, NetworkStateError, NodeFailedError
 from medchain.network.fabric_cli import FabricCLI
 from medchain.network.state import ChaincodeDeployment, NetworkState
 
@@ -139,6 +141,7 @@ class FabricNetwork:
             state_store.save(self.layout.state_file, current)
         current.chaincode = self._ensure_chaincode(current.chaincode)
         state_store.save(self.layout.state_file, current)
+        self._wait_endorsable()
         self.progress(f"network up in {time.monotonic() - started:.1f}s")
         return self.status()
 
@@ -283,6 +286,38 @@ class FabricNetwork:
                 self.settings.node_timeout,
             )
 
+    def _wait_endorsable(self) -> None:
+        """Wait until every hospital's Gateway can plan a majority endorsement of the chaincode.
+
+        Peers learn each other's membership and installed chaincode through gossip, a few
+        seconds after start or deployment; until then the Gateway answers "no combination of
+        peers". A read-only endorsement (never submitted, so it changes nothing) probes it.
+        """
+        deadline = time.monotonic() + self.settings.node_timeout
+        for org in self.layout.orgs:
+            with connect(self.connection_profile(org)) as gateway:
+                while True:
+                    ctx = TransactionContext.new(gateway.identity)
+                    call = Invocation(
+                        channel=self.layout.channel,
+                        chaincode=self.layout.chaincode_name,
+                        function="study:ListStudies",
+                    )
+                    try:
+                        gateway.invoke(
+                            "endorse",
+                            endorse_request(ctx, call, gateway.signer, None),
+                            10.0,
+                            ctx.tx_id,
+                        )
+                        break
+                    except LedgerError as exc:
+                        if time.monotonic() > deadline:
+                            raise NodeFailedError(
+                                f"the Gateway of {org} cannot plan endorsements: {exc}"
+                            ) from exc
+                        time.sleep(0.25)
+
     def deploy_chaincode(self) -> ChaincodeDeployment:
         """Upgrade the chaincode when its source changed (new version and sequence)."""
         current = self.state()
@@ -290,6 +325,7 @@ class FabricNetwork:
             raise NetworkStateError("no network yet: run `medchain network up` first")
         current.chaincode = self._ensure_chaincode(current.chaincode)
         state_store.save(self.layout.state_file, current)
+        self._wait_endorsable()
         return current.chaincode
 
     def force_upgrade(self) -> ChaincodeDeployment:
@@ -300,6 +336,7 @@ class FabricNetwork:
         current.chaincode = current.chaincode.model_copy(update={"source_hash": "forced"})
         current.chaincode = self._ensure_chaincode(current.chaincode)
         state_store.save(self.layout.state_file, current)
+        self._wait_endorsable()
         return current.chaincode
 
     # -- down, clean, single nodes ---------------------------------------------------------------
