@@ -77,6 +77,12 @@ class AsyncGateway:
         on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._stub: Any = gateway_pb2_grpc.GatewayStub(channel)
+        self._unary: dict[Phase, Any] = {
+            "evaluate": self._stub.Evaluate,
+            "endorse": self._stub.Endorse,
+            "submit": self._stub.Submit,
+            "commit_status": self._stub.CommitStatus,
+        }
         self.channel = channel
         self.identity = identity
         self.signer = signer
@@ -132,12 +138,7 @@ class AsyncGateway:
         self, phase: Phase, request: Any, timeout: float | None, tx_id: str | None
     ) -> Any:
         """One unary Gateway call, its gRPC errors translated."""
-        method = {
-            "evaluate": self._stub.Evaluate,
-            "endorse": self._stub.Endorse,
-            "submit": self._stub.Submit,
-            "commit_status": self._stub.CommitStatus,
-        }[phase]
+        method = self._unary[phase]
         try:
             return await method(request, timeout=timeout)
         except grpc.RpcError as exc:

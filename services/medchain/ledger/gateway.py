@@ -59,7 +59,11 @@ def result_of_endorsement(envelope: Any, tx_id: str) -> bytes:
 
 
 class Gateway:
-    """A connection to one peer's Gateway service, acting as one signing identity."""
+    """A connection to one peer's Gateway service, acting as one signing identity.
+
+    Use `Gateway.connect`; constructed directly around a channel, the gateway leaves the channel
+    open on `close()` unless given an `on_close`.
+    """
 
     def __init__(
         self,
@@ -71,6 +75,12 @@ class Gateway:
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self._stub: Any = gateway_pb2_grpc.GatewayStub(channel)
+        self._unary: dict[Phase, Any] = {
+            "evaluate": self._stub.Evaluate,
+            "endorse": self._stub.Endorse,
+            "submit": self._stub.Submit,
+            "commit_status": self._stub.CommitStatus,
+        }
         self.channel = channel
         self.identity = identity
         self.signer = signer
@@ -123,12 +133,7 @@ class Gateway:
 
     def invoke(self, phase: Phase, request: Any, timeout: float | None, tx_id: str | None) -> Any:
         """One unary Gateway call, its gRPC errors translated."""
-        method = {
-            "evaluate": self._stub.Evaluate,
-            "endorse": self._stub.Endorse,
-            "submit": self._stub.Submit,
-            "commit_status": self._stub.CommitStatus,
-        }[phase]
+        method = self._unary[phase]
         try:
             return method(request, timeout=timeout)
         except grpc.RpcError as exc:

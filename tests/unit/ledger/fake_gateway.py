@@ -187,15 +187,11 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
         self, context: grpc.ServicerContext, creator: bytes, sig: bytes, data: bytes
     ) -> None:
         with self.lock:
-            self.signatures.append(sig)
+            self.state.signatures.append(sig)
             self.state.peers.add(context.peer())
         problem = verify(creator, sig, data)
         if problem is not None:
             context.abort(grpc.StatusCode.PERMISSION_DENIED, problem)
-
-    @property
-    def signatures(self) -> list[bytes]:
-        return self.state.signatures
 
     def _pause(self, method: str, context: grpc.ServicerContext) -> None:
         delay = self.state.delays.get(method)

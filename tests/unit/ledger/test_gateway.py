@@ -6,11 +6,15 @@ import hashlib
 import time
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from medchain.ledger._protos import common_pb2
 from medchain.ledger.errors import CommitError, LedgerTimeout
 from medchain.ledger.gateway import Gateway
-from medchain.ledger.identity import Identity, Signer
+from medchain.ledger.identity import P256_ORDER, Identity, Signer
 from medchain.ledger.policy import Deadlines, RetryPolicy
 
 from .certs import PEER_HOST
@@ -79,8 +83,11 @@ def test_submit_endorses_submits_and_waits_for_commit(fake: RunningFake, gateway
     assert proposal.orgs == ("h1MSP",)
     assert fake.servicer.state.submitted == [proposal.tx_id]
     assert fake.servicer.state.commit_requests == [proposal.tx_id]
-    # proposal, envelope payload and commit status request: each signed and checked by the fake
-    assert len(fake.servicer.signatures) == 3
+    # proposal, envelope payload and commit status request: each signed, and verified by the fake
+    # against the creator's certificate (it refuses bad or high-S signatures)
+    signatures = fake.servicer.state.signatures
+    assert len(signatures) == 3
+    assert all(decode_dss_signature(sig)[1] <= P256_ORDER // 2 for sig in signatures)
 
 
 def test_commit_conflict_raises_commit_error_without_retry(
@@ -165,4 +172,7 @@ def test_fake_refuses_what_a_peer_refuses(user: tuple[Identity, Signer]) -> None
     identity, signer = user
     data = b"payload"
     assert verify(identity.serialized(), signer.sign(data), data) is None
-    assert verify(identity.serialized(), signer.sign(data), b"other") is not None
+    assert verify(identity.serialized(), signer.sign(data), b"other") == "signature does not verify"
+    r, s = decode_dss_signature(signer.sign(data))
+    high = encode_dss_signature(r, P256_ORDER - s)
+    assert verify(identity.serialized(), high, data) == "signature is high-S"
