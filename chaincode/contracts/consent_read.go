@@ -50,7 +50,8 @@ func (c *ConsentContract) History(ctx contractapi.TransactionContextInterface, o
 }
 
 // FilterPermitted returns, in input order, the pseudonyms whose consent permits the study at
-// the transaction's time (second precision, reported as asOf).
+// the transaction's time (second precision, reported as asOf). It is a pure filter: a
+// pseudonym given twice and permitted appears twice.
 func (c *ConsentContract) FilterPermitted(ctx contractapi.TransactionContextInterface, org, study, pseudonymsJSON string) (string, error) {
 	if err := checkMSPID("org", org); err != nil {
 		return "", err
@@ -68,21 +69,34 @@ func (c *ConsentContract) FilterPermitted(ctx contractapi.TransactionContextInte
 		return "", err
 	}
 	permitted := []string{}
+	decided := make(map[string]bool, len(pseudonyms)) // a repeated pseudonym is read once
 	for _, p := range pseudonyms {
-		key, err := compositeKey(stub, objectConsent, org, p, study)
-		if err != nil {
-			return "", err
+		ok, seen := decided[p]
+		if !seen {
+			if ok, err = permittedAt(stub, org, p, study, tx.time); err != nil {
+				return "", err
+			}
+			decided[p] = ok
 		}
-		var consent Consent
-		found, err := getJSON(stub, key, &consent)
-		if err != nil {
-			return "", err
-		}
-		if found && consent.permits(tx.time) {
+		if ok {
 			permitted = append(permitted, p)
 		}
 	}
 	return result(FilterResult{Study: study, Org: org, AsOf: tx.time, Permitted: permitted})
+}
+
+// permittedAt reads one consent and applies the rule at time t; a missing consent permits nothing.
+func permittedAt(stub shim.ChaincodeStubInterface, org, pseudonym, study, t string) (bool, error) {
+	key, err := compositeKey(stub, objectConsent, org, pseudonym, study)
+	if err != nil {
+		return false, err
+	}
+	var consent Consent
+	found, err := getJSON(stub, key, &consent)
+	if err != nil {
+		return false, err
+	}
+	return found && consent.permits(t), nil
 }
 
 // permits applies the rule of docs/ledger-interface.md at time t. All three times are
@@ -101,7 +115,6 @@ func parsePseudonyms(data string) ([]string, error) {
 		return nil, invalidArgument("pseudonyms", "at most %d pseudonyms, got %d", MaxFilterSize, len(items))
 	}
 	out := make([]string, len(items))
-	seen := make(map[string]bool, len(items))
 	for i, item := range items {
 		field := fmt.Sprintf("pseudonyms[%d]", i)
 		var p string
@@ -111,10 +124,6 @@ func parsePseudonyms(data string) ([]string, error) {
 		if err := checkHex64(field, p); err != nil {
 			return nil, err
 		}
-		if seen[p] {
-			return nil, invalidArgument(field, "duplicate pseudonym")
-		}
-		seen[p] = true
 		out[i] = p
 	}
 	return out, nil
