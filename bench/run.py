@@ -9,7 +9,7 @@ import traceback
 from bench.report import render_report, write_result
 
 #: Benchmark modules under bench/, each with `run(quick: bool) -> dict`.
-BENCHMARKS = ["network_bringup"]
+BENCHMARKS = ["network_bringup", "ledger_throughput"]
 
 
 def main(argv: list[str]) -> int:
@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
         return 2
     quick = argv[1] == "quick"
     selected = argv[2:] or BENCHMARKS
-    command = f"make bench{'-quick' if quick else ''}"
+    command = " ".join(["python -m bench.run", *argv[1:]])
     failed = []
     for name in selected:
         print(f"== {name}", flush=True)
