@@ -22,6 +22,7 @@ from medchain.ingest.bundles import (
     response_entry,
 )
 from medchain.ingest.clinical import JSON
+from medchain.ingest.consistency import add_cross_entry_issues
 from medchain.ingest.csv_import import CsvMapping, csv_to_bundle
 from medchain.ingest.errors import (
     IdentifierConflictError,
@@ -99,6 +100,7 @@ class IngestService:
         for entry in entries:
             if not entry.issues:
                 entry.issues += resource_issues(entry.resource, entry.base, context)
+        add_cross_entry_issues(entries)
         if kind == "batch":
             return response_bundle(kind, self._batch(entries, now))
         issues = [issue for entry in entries for issue in entry.issues]

@@ -8,7 +8,6 @@ write when a stored resource has that identifier.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import defaultdict
@@ -35,7 +34,6 @@ from medchain.ingest.store import IngestStore, WriteSet
 from medchain.ingest.validation import PATIENT_LINKED, USED_TYPES
 
 _RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})$")
-_VOLATILE = frozenset({"id", "meta", "text"})
 
 
 def _references(node: Any) -> Iterator[dict[str, Any]]:
@@ -68,8 +66,7 @@ class TransactionPlanner:
     ) -> WriteSet:
         """The write set of `entries`; raises InvalidContentError naming every entry at fault.
         `known` maps fullUrls of entries stored earlier (batch) to `Type/id`."""
-        issues = self._duplicates(entries)
-        issues += self._identities(session, entries)
+        issues = self._identities(session, entries)
         refmap = dict(known)
         for e in entries:
             if e.full_url:
@@ -89,7 +86,6 @@ class TransactionPlanner:
             stored = versions.get((e.resource_type, str(e.target_id)))
             e.created = stored is None
             e.version = (stored or 0) + (0 if e.matched_existing else 1)
-        issues += self._encounter_times(entries)
         patients, patient_issues = self._patients(session, entries)
         issues += patient_issues
         if issues:
@@ -97,25 +93,6 @@ class TransactionPlanner:
                 f"{len(issues)} problem(s) in the submitted resources", issues
             )
         return self._write_set(entries, patients, now)
-
-    def _duplicates(self, entries: list[Entry]) -> list[Issue]:
-        seen: dict[str, int] = {}
-        issues = []
-        for e in entries:
-            body = {k: v for k, v in e.resource.items() if k not in _VOLATILE}
-            digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-            e.digest = digest
-            if digest in seen:
-                issues.append(
-                    error(
-                        IssueType.DUPLICATE,
-                        f"entry {e.index} repeats the content of entry {seen[digest]}",
-                        e.base,
-                    )
-                )
-            else:
-                seen[digest] = e.index
-        return issues
 
     def _identities(self, session: Session, entries: list[Entry]) -> list[Issue]:
         wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -208,30 +185,6 @@ class TransactionPlanner:
                 )
             elif (match.group(1), match.group(2)) not in targets:
                 pending[(match.group(1), match.group(2))].append((e, e.base))
-        return issues
-
-    def _encounter_times(self, entries: list[Entry]) -> list[Issue]:
-        ends: dict[str, datetime] = {}
-        for e in entries:
-            end = (
-                (e.resource.get("period") or {}).get("end")
-                if e.resource_type == "Encounter"
-                else None
-            )
-            if isinstance(end, str):
-                ends[f"Encounter/{e.target_id}"] = parse_fhir_datetime(end)
-        issues = []
-        for e in entries:
-            encounter = reference_of(e.resource.get("encounter"))
-            when = observation_time(e.resource) if e.resource_type == "Observation" else None
-            if encounter in ends and when and parse_fhir_datetime(when[1]) > ends[encounter]:
-                issues.append(
-                    error(
-                        IssueType.INVARIANT,
-                        f"{when[0]} {when[1]} is after the end of {encounter}",
-                        f"{e.base}.{when[0]}",
-                    )
-                )
         return issues
 
     def _patients(

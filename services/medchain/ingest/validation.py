@@ -49,6 +49,9 @@ _DATES = {
     "Condition": ("onsetDateTime", "abatementDateTime", "recordedDate"),
     "MedicationRequest": ("authoredOn",),
 }
+#: US Core profiles of these types require `category` (1..*), which the base models do not know.
+US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
+US_CORE_CATEGORY_TYPES = frozenset({"Observation", "Condition", "DiagnosticReport"})
 #: Clock skew tolerated between a hospital system and this service.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -149,11 +152,31 @@ def rule_issues(resource: JSON, base: str, ctx: ValidationContext) -> list[Issue
                     f"{base}.{element}",
                 )
             )
+    issues += _declared_profile_issues(resource, base)
     if rtype == "Patient":
         issues += _patient_issues(resource, base, ctx)
     if rtype == "Observation":
         issues += _observation_issues(resource, base, ctx)
     return issues
+
+
+def _declared_profile_issues(resource: JSON, base: str) -> list[Issue]:
+    meta = resource.get("meta")
+    profiles = meta.get("profile") if isinstance(meta, dict) else None
+    claimed = [p for p in profiles or [] if isinstance(p, str) and p.startswith(US_CORE)]
+    if (
+        claimed
+        and resource["resourceType"] in US_CORE_CATEGORY_TYPES
+        and not resource.get("category")
+    ):
+        return [
+            error(
+                IssueType.REQUIRED,
+                f"category is required by the declared profile {claimed[0]}",
+                f"{base}.category",
+            )
+        ]
+    return []
 
 
 def _code_system_issues(resource: JSON, base: str, ctx: ValidationContext) -> list[Issue]:
@@ -173,17 +196,16 @@ def _code_system_issues(resource: JSON, base: str, ctx: ValidationContext) -> li
 
 
 def _date_issues(resource: JSON, base: str, ctx: ValidationContext) -> list[Issue]:
-    issues = []
-    elements = list(_DATES.get(str(resource["resourceType"]), ()))
-    found = [(e, resource[e]) for e in elements if isinstance(resource.get(e), str)]
-    if resource["resourceType"] == "Observation":
-        effective = observation_time(resource)
-        found += [effective] if effective else []
-    if resource["resourceType"] == "Encounter" and isinstance(resource.get("period"), dict):
-        found += [
-            (f"period.{k}", v) for k, v in resource["period"].items() if k in ("start", "end")
-        ]
-    parsed: dict[str, datetime] = {}
+    rtype = str(resource["resourceType"])
+    found = [(e, resource[e]) for e in _DATES.get(rtype, ()) if isinstance(resource.get(e), str)]
+    effective = observation_time(resource) if rtype != "Encounter" else None
+    found += [effective] if effective else []
+    if isinstance(resource.get("issued"), str):
+        found.append(("issued", resource["issued"]))
+    period = resource.get("period") if rtype == "Encounter" else None
+    if isinstance(period, dict):
+        found += [(f"period.{k}", v) for k, v in period.items() if k in ("start", "end")]
+    issues, parsed = [], {}
     for element, text in found:
         try:
             parsed[element] = parse_fhir_datetime(text)
@@ -194,14 +216,12 @@ def _date_issues(resource: JSON, base: str, ctx: ValidationContext) -> list[Issu
             issues.append(
                 error(IssueType.VALUE, f"{element} {text} lies in the future", f"{base}.{element}")
             )
-    if (
-        "period.start" in parsed
-        and "period.end" in parsed
-        and parsed["period.start"] > parsed["period.end"]
-    ):
-        issues.append(
-            error(IssueType.INVARIANT, "period.start is after period.end", f"{base}.period")
-        )
+    # an event cannot end before it starts, nor be reported (issued) before it happened
+    ordered = [("period.start", "period.end")]
+    ordered += [(effective[0], "issued")] if effective else []
+    for first, then in ordered:
+        if first in parsed and then in parsed and parsed[first] > parsed[then]:
+            issues.append(error(IssueType.INVARIANT, f"{first} is after {then}", f"{base}.{first}"))
     return issues
 
 
