@@ -105,7 +105,7 @@ def test_a_mixed_dirty_bundle_is_rejected_on_postgres_too(service: IngestService
 
 
 def test_late_timestamps_are_caught_without_the_future_rule(sqlite_service: IngestService) -> None:
-    """Even once the shifted dates are in the past, the encounter end and `issued` give them away."""
+    """Once the shifted dates are in the past, the encounter end and `issued` still catch them."""
     sqlite_service.clock = lambda: datetime(2031, 1, 1)
     dirty, defects = inject_defects(
         _clean("anaemia", 2), Imperfection(out_of_order_timestamp=1.0), seed=2
