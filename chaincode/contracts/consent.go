@@ -76,8 +76,12 @@ func (c *ConsentContract) RecordBatch(ctx contractapi.TransactionContextInterfac
 		firstIndex[id] = i
 		inputs[i] = in
 	}
+	who, err := caller(ctx)
+	if err != nil {
+		return "", err
+	}
 	for _, in := range inputs {
-		if err := requireOrg(ctx, in.Org); err != nil {
+		if err := checkOwner(who, in.Org); err != nil {
 			return "", err
 		}
 	}
@@ -214,6 +218,10 @@ func requireOrg(ctx contractapi.TransactionContextInterface, org string) error {
 	if err != nil {
 		return err
 	}
+	return checkOwner(who, org)
+}
+
+func checkOwner(who Identity, org string) error {
 	if who.MSPID != org {
 		return permissionDenied("caller MSP %s may not write consents of org %s", who.MSPID, org)
 	}
