@@ -1,0 +1,1 @@
+"""The aggregator service: studies, rounds, aggregation strategies and privacy accounting."""
