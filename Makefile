@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 lint: install
 	$(VENV)/bin/ruff check services tests bench
 	$(VENV)/bin/ruff format --check services tests bench
+	chaincode/lint.sh
 
 typecheck: install
 	$(VENV)/bin/mypy services/medchain tests bench
