@@ -101,6 +101,11 @@ def csv_to_bundle(
 ) -> JSON:
     """A transaction Bundle with one Patient per patient_id and one Observation or Condition per
     filled cell; raises with every problem found, named by line and column."""
+    if "|" in mapping.identifier_system:
+        raise InvalidContentError(
+            "identifier_system must not contain '|'",
+            [error(IssueType.VALUE, "contains '|'", "csv.identifier_system")],
+        )
     try:
         rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig")), delimiter=mapping.delimiter))
     except (UnicodeDecodeError, csv.Error) as exc:

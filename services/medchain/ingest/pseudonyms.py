@@ -18,7 +18,10 @@ class Pseudonymizer:
         self._key = secret.get_secret_value().encode("utf-8")
 
     def __call__(self, system: str, value: str) -> str:
-        """The pseudonym of `system|value`; the same identifier always gives the same one."""
+        """The pseudonym of `system|value`; the same identifier always gives the same one.
+        A system containing `|` would make two identifiers one message, so it is refused."""
+        if "|" in system:
+            raise ValueError(f"identifier system {system!r} contains '|'")
         message = f"{system}|{value}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 

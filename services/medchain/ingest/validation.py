@@ -21,7 +21,6 @@ from medchain.ingest.clinical import (
     codings,
     identifiers,
     observation_time,
-    parse_fhir_date,
     parse_fhir_datetime,
     quantity_problem,
     reference_of,
@@ -244,8 +243,10 @@ def _patient_issues(resource: JSON, base: str, ctx: ValidationContext) -> list[I
                 f"{base}.identifier",
             )
         ]
-    if isinstance(resource.get("birthDate"), str):
-        parse_fhir_date(resource["birthDate"])  # the model accepted it, so this cannot fail
+    if any("|" in system for system, _ in pairs):
+        return [
+            error(IssueType.VALUE, "identifier systems must not contain '|'", f"{base}.identifier")
+        ]
     return []
 
 
