@@ -20,13 +20,14 @@ from medchain.common.logging import get_logger
 from medchain.ledger._protos import gateway_pb2_grpc
 from medchain.ledger._translate import translate_rpc_error
 from medchain.ledger.channels import ChannelCache, ChannelTarget
-from medchain.ledger.errors import CommitError, Phase
+from medchain.ledger.errors import CommitError, EndorseError, Phase
 from medchain.ledger.events import AsyncChaincodeEventStream, Checkpoint, EventCursor
 from medchain.ledger.gateway import qualified_function, result_of_endorsement
 from medchain.ledger.identity import Identity, Signer
 from medchain.ledger.policy import (
     DEFAULT_DEADLINES,
     DEFAULT_RECONNECT,
+    ENDORSE_DISAGREEMENT_RETRY,
     RETRYABLE_VALIDATION_CODES,
     Deadlines,
     RetryPolicy,
@@ -245,9 +246,19 @@ class AsyncContract:
 
     async def _submit_once(self, call: Invocation, orgs: Sequence[str] | None) -> SubmitResult:
         gw = self.network.gateway
-        ctx = TransactionContext.new(gw.identity)
-        request = endorse_request(ctx, call, gw.signer, orgs)
-        endorsed = await gw.invoke("endorse", request, gw.deadlines.endorse, ctx.tx_id)
+        delays = ENDORSE_DISAGREEMENT_RETRY.delays()
+        while True:
+            ctx = TransactionContext.new(gw.identity)
+            request = endorse_request(ctx, call, gw.signer, orgs)
+            try:
+                endorsed = await gw.invoke("endorse", request, gw.deadlines.endorse, ctx.tx_id)
+                break
+            except EndorseError as exc:
+                delay = next(delays, None)
+                if not exc.endorsers_disagreed or delay is None:
+                    raise
+                _log.info("ledger.retry_disagreement", function=call.function, tx_id=exc.tx_id)
+                await asyncio.sleep(delay)
         envelope = endorsed.prepared_transaction
         result = result_of_endorsement(envelope, ctx.tx_id)
         signed = submit_request(ctx.tx_id, call.channel, envelope, gw.signer)

@@ -92,6 +92,16 @@ class IdentityError(LedgerError, ConfigurationError):
 class EndorseError(LedgerError):
     """The peers refused to endorse (submit) or evaluate (query) the proposal."""
 
+    @property
+    def endorsers_disagreed(self) -> bool:
+        """Endorsers returned different results: one had not yet committed the block another had.
+
+        Nothing was ordered, so endorsing again (a moment later) is safe for any transaction.
+        """
+        marker = "ProposalResponsePayloads do not match"
+        messages = [d.message for d in self.details] or [self.message]
+        return all(marker in m for m in messages)
+
 
 class ChaincodeError(EndorseError):
     """The chaincode returned one of the coded errors of docs/ledger-interface.md."""

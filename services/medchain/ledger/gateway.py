@@ -24,6 +24,7 @@ from medchain.ledger.identity import Identity, Signer
 from medchain.ledger.policy import (
     DEFAULT_DEADLINES,
     DEFAULT_RECONNECT,
+    ENDORSE_DISAGREEMENT_RETRY,
     RETRYABLE_VALIDATION_CODES,
     Deadlines,
     RetryPolicy,
@@ -242,9 +243,19 @@ class Contract:
 
     def _submit_once(self, call: Invocation, orgs: Sequence[str] | None) -> SubmitResult:
         gw = self.network.gateway
-        ctx = TransactionContext.new(gw.identity)
-        request = endorse_request(ctx, call, gw.signer, orgs)
-        endorsed = gw.invoke("endorse", request, gw.deadlines.endorse, ctx.tx_id)
+        delays = ENDORSE_DISAGREEMENT_RETRY.delays()
+        while True:
+            ctx = TransactionContext.new(gw.identity)
+            request = endorse_request(ctx, call, gw.signer, orgs)
+            try:
+                endorsed = gw.invoke("endorse", request, gw.deadlines.endorse, ctx.tx_id)
+                break
+            except EndorseError as exc:
+                delay = next(delays, None)
+                if not exc.endorsers_disagreed or delay is None:
+                    raise
+                _log.info("ledger.retry_disagreement", function=call.function, tx_id=exc.tx_id)
+                time.sleep(delay)
         envelope = endorsed.prepared_transaction
         result = result_of_endorsement(envelope, ctx.tx_id)
         signed = submit_request(ctx.tx_id, call.channel, envelope, gw.signer)

@@ -57,6 +57,8 @@ class RetryPolicy:
 
 #: The default for idempotent ledger writes: five attempts over roughly a second and a half.
 DEFAULT_MVCC_RETRY = RetryPolicy()
+#: Re-endorsing when endorsers disagree because one lags a block behind (nothing was ordered yet).
+ENDORSE_DISAGREEMENT_RETRY = RetryPolicy(max_attempts=6, initial_backoff=0.1, max_backoff=1.0)
 #: The default for re-opening a broken event stream.
 DEFAULT_RECONNECT = RetryPolicy(max_attempts=8, initial_backoff=0.2, max_backoff=5.0)
 #: Deadlines used when none are given.

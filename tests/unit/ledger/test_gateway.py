@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
+import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
@@ -12,14 +14,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from medchain.ledger._protos import common_pb2
-from medchain.ledger.errors import CommitError, LedgerTimeout
+from medchain.ledger.errors import CommitError, EndorseError, LedgerTimeout
 from medchain.ledger.gateway import Gateway
 from medchain.ledger.identity import P256_ORDER, Identity, Signer
-from medchain.ledger.policy import Deadlines, RetryPolicy
+from medchain.ledger.policy import ENDORSE_DISAGREEMENT_RETRY, Deadlines, RetryPolicy
 
 from .certs import PEER_HOST
 from .conftest import RunningFake
-from .fake_gateway import Proposal, verify
+from .fake_gateway import Proposal, RefusedError, verify
 
 ENDORSER_TRANSACTION = common_pb2.HeaderType.Value("ENDORSER_TRANSACTION")
 
@@ -176,3 +178,66 @@ def test_fake_refuses_what_a_peer_refuses(user: tuple[Identity, Signer]) -> None
     r, s = decode_dss_signature(signer.sign(data))
     high = encode_dss_signature(r, P256_ORDER - s)
     assert verify(identity.serialized(), high, data) == "signature is high-S"
+
+
+def _disagreeing(times: int) -> Callable[[Proposal], bytes]:
+    """An endorse handler whose peers disagree `times` times, then agree."""
+    calls = {"n": 0}
+
+    def handler(proposal: Proposal) -> bytes:
+        calls["n"] += 1
+        if proposal.kind == "endorse" and calls["n"] <= times:
+            raise RefusedError(
+                grpc.StatusCode.ABORTED,
+                "failed to collect enough transaction endorsements",
+                [
+                    ("127.0.0.1:7030", "h1MSP", "ProposalResponsePayloads do not match"),
+                    ("127.0.0.1:7050", "h3MSP", "ProposalResponsePayloads do not match"),
+                ],
+            )
+        return b"{}"
+
+    return handler
+
+
+def test_endorsers_disagreeing_is_endorsed_again_with_a_new_transaction(
+    fake: RunningFake, gateway: Gateway
+) -> None:
+    fake.servicer.state.handler = _disagreeing(2)
+    contract = gateway.get_network("medchain").get_contract("medchain", "study")
+
+    result = contract.submit("OpenRound", "s1", "1")
+
+    endorsements = [p for p in fake.servicer.state.proposals if p.kind == "endorse"]
+    assert len(endorsements) == 3
+    assert len({p.tx_id for p in endorsements}) == 3
+    assert fake.servicer.state.submitted == [result.tx_id]
+
+
+def test_disagreement_retries_are_capped(fake: RunningFake, gateway: Gateway) -> None:
+    fake.servicer.state.handler = _disagreeing(100)
+    contract = gateway.get_network("medchain").get_contract("medchain", "study")
+    with pytest.raises(EndorseError) as caught:
+        contract.submit("OpenRound", "s1", "1")
+    assert caught.value.endorsers_disagreed
+    assert len(fake.servicer.state.proposals) == ENDORSE_DISAGREEMENT_RETRY.max_attempts
+    assert fake.servicer.state.submitted == []
+
+
+def test_other_endorsement_failures_are_not_retried(fake: RunningFake, gateway: Gateway) -> None:
+    def refuse(proposal: Proposal) -> bytes:
+        raise RefusedError(
+            grpc.StatusCode.ABORTED,
+            "failed to collect enough transaction endorsements",
+            [
+                ("127.0.0.1:7030", "h1MSP", "ProposalResponsePayloads do not match"),
+                ("127.0.0.1:7040", "h2MSP", "chaincode response 500, PERMISSION_DENIED: no"),
+            ],
+        )
+
+    fake.servicer.state.handler = refuse
+    contract = gateway.get_network("medchain").get_contract("medchain", "study")
+    with pytest.raises(EndorseError) as caught:
+        contract.submit("OpenRound", "s1", "1")
+    assert not caught.value.endorsers_disagreed
+    assert len(fake.servicer.state.proposals) == 1
