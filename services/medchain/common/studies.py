@@ -94,6 +94,18 @@ class StrategyConfig(_Frozen):
     name: StrategyName = "fedavg"
     options: dict[str, float] = Field(default_factory=dict)
 
+    @property
+    def proximal_mu(self) -> float:
+        """FedProx's proximal term for the trainers (0 for every other strategy)."""
+        return float(self.options.get("proximal_mu", 0.0)) if self.name == "fedprox" else 0.0
+
+    def typed_options(self) -> dict[str, float | int]:
+        """Options with whole numbers as ints (Krum counts updates)."""
+        return {
+            k: int(v) if float(v).is_integer() and k.startswith("num_") else v
+            for k, v in self.options.items()
+        }
+
 
 class PrivacyConfig(_Frozen):
     """Differential privacy of the updates (DP-FedAvg): clipping, noise, and the total budget."""
@@ -111,6 +123,22 @@ class PrivacyConfig(_Frozen):
         return self
 
 
+class Standardization(_Frozen):
+    """Pooled per-column mean and scale every site applies (from sums, never rows)."""
+
+    columns: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    @model_validator(mode="after")
+    def _aligned(self) -> Self:
+        if not len(self.columns) == len(self.mean) == len(self.scale):
+            raise ValueError("standardization columns, mean and scale must have equal length")
+        if any(s <= 0 for s in self.scale):
+            raise ValueError("standardization scales must be positive")
+        return self
+
+
 class StudySpec(_Frozen):
     """A federated study: task, features, model, strategy, rounds, participants, privacy."""
 
@@ -120,7 +148,6 @@ class StudySpec(_Frozen):
     features: Features
     model: ModelConfig = ModelConfig()
     strategy: StrategyConfig = StrategyConfig()
-    proximal_mu: float = Field(default=0.0, ge=0, description="FedProx proximal term")
     rounds: int = Field(default=5, ge=1, le=1000)
     participants: tuple[str, ...] = Field(min_length=1)
     min_participants: int = Field(default=1, ge=1)
@@ -128,6 +155,10 @@ class StudySpec(_Frozen):
     holdout_fraction: float = Field(default=0.2, gt=0, lt=1)
     round_deadline_s: float = Field(default=120.0, gt=0)
     seed: int = Field(default=0, ge=0)
+    #: Resolved by the aggregator from the sites' feature statistics before the study is created
+    #: on the ledger, so the hash covers them: the label classes and the pooled standardization.
+    classes: tuple[int, ...] = ()
+    standardization: Standardization | None = None
 
     @field_validator("id")
     @classmethod
@@ -156,9 +187,21 @@ class StudySpec(_Frozen):
             raise ValueError("a classification task needs logistic_regression or mlp")
         return self
 
+    @property
+    def resolved(self) -> bool:
+        """Whether the classes (classification) and standardization have been filled in."""
+        has_classes = self.task == "regression" or len(self.classes) >= 2
+        return has_classes and self.standardization is not None
+
     def canonical(self) -> bytes:
         """The bytes every party hashes."""
         return canonical_json(self.model_dump(mode="json"))
+
+    def model_kind(self) -> str:
+        """The trainer's model kind for this task (an MLP regresses or classifies by task)."""
+        if self.model.kind == "mlp":
+            return "mlp_regressor" if self.task == "regression" else "mlp_classifier"
+        return self.model.kind
 
     @property
     def spec_hash(self) -> str:
