@@ -1,0 +1,1 @@
+"""The trainer service: local training from the global model on consented patients."""
