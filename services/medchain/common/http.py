@@ -68,3 +68,21 @@ def install_operational_routes(
         return Response(render_metrics(registry), media_type=CONTENT_TYPE_LATEST)
 
     return registry
+
+
+async def read_limited_body(
+    request: Request, limit: int, too_large: Callable[[str], Exception]
+) -> bytes:
+    """The request body, refused with `too_large(message)` as soon as it outgrows `limit` (never
+    fully buffered); each service passes its own 413 error."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(f"body of {declared} bytes exceeds the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(f"body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

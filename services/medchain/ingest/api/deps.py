@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from medchain.common import http
 from medchain.ingest.errors import PayloadTooLargeError
 from medchain.ingest.service import IngestService
 
@@ -21,14 +22,4 @@ ServiceDep = Annotated[IngestService, Depends(ingest_service)]
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it outgrows `limit` (never fully buffered)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLargeError(f"body of {declared} bytes exceeds the limit of {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError(f"body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await http.read_limited_body(request, limit, PayloadTooLargeError)
