@@ -97,3 +97,16 @@ def feature_batch_from_proto(message: ingest_pb2.FeatureBatch) -> FeatureBatch:
         features=tuple(tensor_set_from_proto(message.features)),
         label=tensor_from_proto(message.label),
     )
+
+
+# --- model parameters as stored bytes ------------------------------------------------------------
+
+
+def parameters_to_bytes(params: list[NamedTensor] | tuple[NamedTensor, ...]) -> bytes:
+    """Parameters as serialized `TensorSet` bytes (for files and round logs; never pickle)."""
+    return bytes(tensor_set_to_proto(params).SerializeToString())
+
+
+def parameters_from_bytes(data: bytes) -> list[NamedTensor]:
+    """Parameters back from serialized `TensorSet` bytes."""
+    return tensor_set_from_proto(tensor_pb2.TensorSet.FromString(data))
