@@ -67,7 +67,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):  # type: ignore[mis
             return serde.feature_spec_from_proto(request.spec)
         return self.service.settings.feature_spec()
 
-    def ListCohort(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+    def list_cohort(self, request: Any, context: grpc.ServicerContext) -> Any:
         with _domain_errors(context):
             spec = self._spec(request)
             pseudonyms = self.service.cohort(spec)
@@ -75,7 +75,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):  # type: ignore[mis
             pseudonyms=pseudonyms, columns=list(spec.columns), label=spec.label.name
         )
 
-    def StreamFeatures(  # noqa: N802
+    def stream_features(
         self, request: Any, context: grpc.ServicerContext
     ) -> Iterator[Any]:
         with _domain_errors(context):
@@ -84,3 +84,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):  # type: ignore[mis
         size = request.batch_size or self.service.settings.feature_batch_size
         for batch in batches(rows, spec, size):
             yield serde.feature_batch_to_proto(batch)
+
+    # the names protoc gives the RPCs, bound to the snake_case methods above
+    ListCohort = list_cohort
+    StreamFeatures = stream_features
