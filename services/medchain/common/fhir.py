@@ -1,14 +1,16 @@
-"""FHIR OperationOutcome building and FHIR error responses served as `application/fhir+json`."""
+"""FHIR OperationOutcome building, R4B model validation as issues, and FHIR error responses."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import pydantic
 from fastapi.responses import JSONResponse
+from fhir.resources.R4B import get_fhir_model_class
 
 FHIR_JSON = "application/fhir+json"
 
@@ -94,3 +96,28 @@ def fhir_error_response(
 ) -> FhirJSONResponse:
     """An error response whose body is an OperationOutcome."""
     return FhirJSONResponse(operation_outcome(issues), status_code=status_code, headers=headers)
+
+
+def _location(base: str, loc: Iterable[int | str]) -> str:
+    path = base
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def model_issues(resource: Mapping[str, Any], base: str) -> list[Issue]:
+    """Issues from parsing with the `fhir.resources` R4B model of the resource's type, located
+    by FHIRPath-like expressions rooted at `base` (e.g. `Bundle.entry[3].resource`)."""
+    resource_type = resource.get("resourceType")
+    try:
+        model = get_fhir_model_class(str(resource_type))
+    except ValueError:
+        return [error(IssueType.NOT_SUPPORTED, f"unknown resourceType {resource_type!r}", base)]
+    try:
+        model.model_validate(resource)
+    except pydantic.ValidationError as exc:
+        return [
+            error(IssueType.STRUCTURE, f"{resource_type}: {e['msg']}", _location(base, e["loc"]))
+            for e in exc.errors(include_url=False)
+        ]
+    return []

@@ -8,10 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from medchain.common.fhir import Issue, IssueType, Severity, error, operation_outcome
+from medchain.common.fhir import (
+    Issue,
+    IssueType,
+    Severity,
+    error,
+    model_issues,
+    operation_outcome,
+)
 from medchain.ingest.clinical import JSON
 from medchain.ingest.errors import InvalidContentError, PayloadTooLargeError
-from medchain.ingest.validation import model_issues
 
 ACCEPTED_TYPES = {"transaction": "transaction-response", "batch": "batch-response"}
 ACCEPTED_TYPES["collection"] = "transaction-response"

@@ -6,15 +6,11 @@ Issues carry FHIRPath-like expressions rooted at `base`, e.g. `Bundle.entry[3].r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pydantic
-from fhir.resources.R4B import get_fhir_model_class
-
-from medchain.common.fhir import Issue, IssueType, error
+from medchain.common.fhir import Issue, IssueType, error, model_issues
 from medchain.ingest.clinical import (
     JSON,
     catalogued_codes,
@@ -76,30 +72,6 @@ def parse_json(body: bytes) -> JSON:
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise UnparseableBodyError("body is not a FHIR resource: no `resourceType`")
     return document
-
-
-def _location(base: str, loc: Iterable[int | str]) -> str:
-    path = base
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
-def model_issues(resource: JSON, base: str) -> list[Issue]:
-    """Issues from parsing with the `fhir.resources` R4B model of the resource's type."""
-    resource_type = resource.get("resourceType")
-    try:
-        model = get_fhir_model_class(str(resource_type))
-    except ValueError:
-        return [error(IssueType.NOT_SUPPORTED, f"unknown resourceType {resource_type!r}", base)]
-    try:
-        model.model_validate(resource)
-    except pydantic.ValidationError as exc:
-        return [
-            error(IssueType.STRUCTURE, f"{resource_type}: {e['msg']}", _location(base, e["loc"]))
-            for e in exc.errors(include_url=False)
-        ]
-    return []
 
 
 def resource_issues(resource: JSON, base: str, ctx: ValidationContext) -> list[Issue]:
