@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -134,9 +135,15 @@ func imageProblem(image string) string {
 		return fmt.Sprintf("image %q uses the \"latest\" tag; pin an exact version", image)
 	case tag == "" && !hasDigest:
 		return fmt.Sprintf("image %q has no tag (that means \"latest\"); pin an exact version", image)
+	case !hasDigest && !exactVersion.MatchString(tag):
+		return fmt.Sprintf("image %q: tag %q is not an exact version (major.minor.patch) and "+
+			"there is no digest; pin an exact version", image, tag)
 	}
 	return ""
 }
+
+// exactVersion: a tag that names one release, e.g. 2.5.16, 0.1.0, 3.11.13-slim-bookworm.
+var exactVersion = regexp.MustCompile(`^v?\d+\.\d+\.\d+([.+_-][0-9A-Za-z.+_-]+)?$`)
 
 func checkResources(at string, r corev1.ResourceRequirements, problems *problems) {
 	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
