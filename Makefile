@@ -8,7 +8,7 @@ export MEDCHAIN_HOME ?= $(CURDIR)/.medchain
 
 .PHONY: install lint typecheck protos protos-check test test-unit test-integration test-e2e \
         demo clean network-up network-down network-clean network-status chaincode-deploy \
-        chaincode-test bench bench-quick
+        chaincode-test bench bench-quick k8s-validate
 
 install: $(STAMP)
 
@@ -37,10 +37,14 @@ protos-check: install
 test-unit: install
 	$(PY) -m medchain.devtools.testrun unit
 
+# Build every k8s overlay with kustomize and validate it offline (docs/adr/0006-offline-k8s-validation.md).
+k8s-validate: install
+	$(PY) -m medchain.devtools.k8s_validate
+
 chaincode-test:
 	cd chaincode && go test ./...
 
-test: install protos-check
+test: install protos-check k8s-validate
 	$(PY) -m medchain.devtools.testrun all
 
 network-up: install
