@@ -31,6 +31,8 @@ class ObservationColumn(_Frozen):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     code: str = Field(min_length=1, max_length=64)
     system: str = LOINC
+    #: UCUM unit the values must carry; LOINC columns use the ingest catalogue's canonical unit.
+    unit: str = ""
 
 
 class CodedValue(_Frozen):

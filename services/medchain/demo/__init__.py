@@ -1,0 +1,1 @@
+"""`medchain demo`: real medical tables as FHIR, run through the whole federation."""
