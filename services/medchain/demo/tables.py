@@ -100,9 +100,9 @@ class TableCoding:
                 "active": True,
             }
             if self.age_source is not None:
+                # Born on 2 July, `age` completed years before the reference date (1 January).
                 age = int(values[columns[self.age_source]])
-                patient["birthDate"] = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - age - 1)
-                patient["birthDate"] = (patient["birthDate"] + dt.timedelta(days=1)).isoformat()
+                patient["birthDate"] = dt.date(REFERENCE_DATE.year - age - 1, 7, 2).isoformat()
             if self.sex_source is not None and self.sex_codes is not None:
                 patient["gender"] = self.sex_codes[float(values[columns[self.sex_source]])]
             entries.append(_entry(patient_ref, patient, "Patient", patient_id(hospital, row)))
