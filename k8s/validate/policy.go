@@ -79,6 +79,7 @@ func checkPodSpec(where string, spec *corev1.PodSpec, problems *problems) {
 	if pod.RunAsUser != nil && *pod.RunAsUser == 0 {
 		problems.add(where, "securityContext.runAsUser is 0 (root)")
 	}
+	checkVolumeModes(where, spec, pod, problems)
 	podSeccomp := pod.SeccompProfile != nil && pod.SeccompProfile.Type != corev1.SeccompProfileTypeUnconfined
 	for i := range spec.InitContainers {
 		checkContainer(where, "init container", &spec.InitContainers[i], pod, podSeccomp, false, problems)
@@ -242,4 +243,25 @@ func checkProbePort(at, field string, port intstr.IntOrString, c *corev1.Contain
 		}
 	}
 	problems.add(at, "%s %s is not one of the container's ports", field, port.String())
+}
+
+// checkVolumeModes: Secret and ConfigMap volumes are owned by root; a mode without the "other"
+// read bit is readable by the non-root process only through the pod's fsGroup.
+func checkVolumeModes(where string, spec *corev1.PodSpec, pod *corev1.PodSecurityContext, problems *problems) {
+	if pod.FSGroup != nil {
+		return
+	}
+	for _, v := range spec.Volumes {
+		var mode *int32
+		switch {
+		case v.Secret != nil:
+			mode = v.Secret.DefaultMode
+		case v.ConfigMap != nil:
+			mode = v.ConfigMap.DefaultMode
+		}
+		if mode != nil && *mode&0o004 == 0 {
+			problems.add(where, "volume %q has mode %#o, which the non-root user cannot read "+
+				"without securityContext.fsGroup", v.Name, *mode)
+		}
+	}
 }
