@@ -9,14 +9,23 @@ without server state) that aggregating the stored updates reproduces the model b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from medchain.aggregator.errors import ModelNotFoundError, TamperedArtifactError
-from medchain.aggregator.model_store import ModelStore
 from medchain.aggregator.strategies.base import ClientUpdate
 from medchain.aggregator.strategies.registry import strategy_from_name
 from medchain.common.studies import StudySpec
-from medchain.common.tensors import parameters_hash
+from medchain.common.tensors import Parameters, parameters_hash
 from medchain.ledger import ChaincodeNotFound, StudyLedger
+
+
+class Artifacts(Protocol):
+    """Where the audited models and updates are read from (checked against their hashes)."""
+
+    def get(self, digest: str) -> Parameters: ...
+
+    def has(self, digest: str) -> bool: ...
+
 
 #: Strategies whose result depends only on the round's inputs, so the audit can recompute it.
 STATELESS = frozenset({"fedavg", "fedprox", "median", "trimmed_mean", "krum"})
@@ -58,7 +67,7 @@ class AuditReport:
         }
 
 
-def _stored_hash_ok(report: AuditReport, store: ModelStore, digest: str, what: str) -> bool:
+def _stored_hash_ok(report: AuditReport, store: Artifacts, digest: str, what: str) -> bool:
     try:
         store.get(digest)
     except ModelNotFoundError:
@@ -69,7 +78,7 @@ def _stored_hash_ok(report: AuditReport, store: ModelStore, digest: str, what: s
 
 
 def audit_model(
-    model_hash: str, ledger: StudyLedger, store: ModelStore, spec: StudySpec | None
+    model_hash: str, ledger: StudyLedger, store: Artifacts, spec: StudySpec | None
 ) -> AuditReport:
     """Verify `model_hash` against the ledger; `spec` (if known) enables recomputation."""
     report = AuditReport(model_hash)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from medchain.cli import network
+from medchain.cli import audit, demo, federation, network, study
 
 app = typer.Typer(
     name="medchain",
@@ -12,7 +12,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+federation.register(app)
+demo.register(app)
 app.add_typer(network.app, name="network")
+app.add_typer(study.app, name="study")
+app.add_typer(audit.app, name="audit")
 
 
 if __name__ == "__main__":
