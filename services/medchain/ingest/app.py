@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from concurrent import futures
+from typing import Any
 
 import grpc
 import uvicorn
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from medchain.common.auth import (
     ApiKeyFile,
@@ -57,9 +58,19 @@ def http_status(exc: MedChainError) -> int:
     return next((status for kind, status in _HTTP_STATUS if isinstance(exc, kind)), 500)
 
 
+def _larger_wal_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    # Each bundle commits ~100 pages; checkpointing every 10,000 pages (40 MB) rather than
+    # SQLite's 1,000 pays the checkpoint's sync ten times less often.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.close()
+
+
 def create_service(settings: IngestSettings) -> IngestService:
     """Open the database, bring its schema to head, and build the service on it."""
     engine = make_engine(settings.database())
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _larger_wal_checkpoints)
     migrations.upgrade(engine)
     return IngestService(settings, make_session_factory(engine))
 

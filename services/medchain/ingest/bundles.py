@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from medchain.common.fhir import (
@@ -16,7 +17,7 @@ from medchain.common.fhir import (
     model_issues,
     operation_outcome,
 )
-from medchain.ingest.clinical import JSON
+from medchain.ingest.clinical import JSON, identifiers
 from medchain.ingest.errors import InvalidContentError, PayloadTooLargeError
 
 ACCEPTED_TYPES = {"transaction": "transaction-response", "batch": "batch-response"}
@@ -45,6 +46,13 @@ class Entry:
     created: bool = True
     matched_existing: bool = False
     digest: str = ""
+    #: identifiers already stored for this resource: nothing to insert for them
+    stored_identifiers: set[tuple[str, str]] = field(default_factory=set)
+
+    @cached_property
+    def identifiers(self) -> list[tuple[str, str]]:
+        """(system, value) business identifiers of the resource."""
+        return identifiers(self.resource)
 
     @property
     def has_identity(self) -> bool:
@@ -88,11 +96,14 @@ def read_bundle(bundle: JSON, max_entries: int) -> tuple[str, list[Entry]]:
             f"the bundle has {len(raw_entries)} entries; the limit is {max_entries}"
         )
     shell = {k: v for k, v in bundle.items() if k != "entry"}
+    # Entries carrying only fullUrl, request (method, url, ifNoneExist) and resource are checked
+    # here, since those are plain strings; any other entry goes through the R4B model.
+    checked = [i for i, e in enumerate(raw_entries) if not _plain_entry(e)]
     shell["entry"] = [
         {k: v for k, v in e.items() if k != "resource"} if isinstance(e, dict) else e
-        for e in raw_entries
+        for e in (raw_entries[i] for i in checked)
     ]
-    issues = model_issues(shell, "Bundle")
+    issues = [_renumbered(issue, checked) for issue in model_issues(shell, "Bundle")]
     kind = bundle.get("type")
     if kind not in ACCEPTED_TYPES:
         issues.append(
@@ -118,6 +129,48 @@ def read_bundle(bundle: JSON, max_entries: int) -> tuple[str, list[Entry]]:
         elif entry.full_url:
             seen[entry.full_url] = entry.index
     return str(kind), entries
+
+
+_PLAIN_ENTRY_KEYS = frozenset({"fullUrl", "request", "resource"})
+_PLAIN_REQUEST_KEYS = frozenset({"method", "url", "ifNoneExist"})
+
+
+def _renumbered(issue: Issue, positions: list[int]) -> Issue:
+    """Point an issue about the k-th model-checked entry at that entry's index in the Bundle."""
+    match = re.match(r"^Bundle\.entry\[(\d+)\]", issue.expression or "")
+    if not match:
+        return issue
+    original = f"Bundle.entry[{positions[int(match.group(1))]}]"
+    expression = original + (issue.expression or "")[match.end() :]
+    return Issue(issue.severity, issue.code, issue.diagnostics, expression)
+
+
+_BLANK_OR_SPACED = re.compile(r"^$|\s")
+
+
+def _plain_string(value: Any) -> bool:
+    return isinstance(value, str) and _BLANK_OR_SPACED.search(value) is None
+
+
+def _plain_entry(entry: Any) -> bool:
+    """An entry whose envelope holds only non-blank strings the FHIR types allow (uri: no
+    whitespace) where the R4B model expects them."""
+    if not isinstance(entry, dict) or not _PLAIN_ENTRY_KEYS.issuperset(entry):
+        return False
+    if "fullUrl" in entry and not _plain_string(entry["fullUrl"]):
+        return False
+    request = entry.get("request")
+    if request is None:
+        return True
+    if not isinstance(request, dict) or not _PLAIN_REQUEST_KEYS.issuperset(request):
+        return False
+    condition = request.get("ifNoneExist", "x")
+    return (
+        _plain_string(request.get("method"))
+        and _plain_string(request.get("url"))
+        and isinstance(condition, str)
+        and bool(condition.strip())
+    )
 
 
 def _read_entry(index: int, raw: dict[str, Any], kind: str) -> Entry:

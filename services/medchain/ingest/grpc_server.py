@@ -75,9 +75,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):  # type: ignore[mis
             pseudonyms=pseudonyms, columns=list(spec.columns), label=spec.label.name
         )
 
-    def stream_features(
-        self, request: Any, context: grpc.ServicerContext
-    ) -> Iterator[Any]:
+    def stream_features(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         with _domain_errors(context):
             spec = self._spec(request)
             rows = self.service.feature_rows(spec, list(request.pseudonyms))

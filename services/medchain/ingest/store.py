@@ -19,11 +19,10 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    bindparam,
     delete,
     func,
-    insert,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -65,7 +64,10 @@ class ResourceRow(Base):
     """A stored FHIR resource as received (references resolved), with its version."""
 
     __tablename__ = "resources"
-    __table_args__ = (Index("ix_resources_type_content", "resource_type", "content_hash"),)
+    __table_args__ = (
+        Index("ix_resources_type_content", "resource_type", "content_hash"),
+        Index("ix_resources_id", "id"),
+    )
     resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -125,16 +127,63 @@ class WriteSet:
 
     resources: list[dict[str, object]] = field(default_factory=list)
     updated_keys: set[tuple[str, str]] = field(default_factory=set)
+    #: identifiers not yet stored (the planner looked every one up)
     identifiers: list[dict[str, str]] = field(default_factory=list)
     patients: dict[str, dict[str, object]] = field(default_factory=dict)
     patient_identifiers: dict[tuple[str, str], str] = field(default_factory=dict)
     observation_facts: list[dict[str, object]] = field(default_factory=list)
     condition_facts: list[dict[str, object]] = field(default_factory=list)
+    #: pseudonyms among `patients` that are already stored (their rows are updated)
+    stored_patients: set[str] = field(default_factory=set)
+
+
+# Core tables: bulk inserts through them skip the ORM's per-row bookkeeping.
+_RESOURCES = Base.metadata.tables[ResourceRow.__tablename__]
+_IDENTIFIERS = Base.metadata.tables[ResourceIdentifierRow.__tablename__]
+_PATIENTS = Base.metadata.tables[PatientRow.__tablename__]
+_PATIENT_IDENTIFIERS = Base.metadata.tables[PatientIdentifierRow.__tablename__]
+_OBSERVATION_FACTS = Base.metadata.tables[ObservationFactRow.__tablename__]
+_CONDITION_FACTS = Base.metadata.tables[ConditionFactRow.__tablename__]
+
+
+# Statements built once, so each call skips building the expression (compiled forms are cached).
+# Versions are looked up by id alone: ids rarely repeat across types, so filtering the few
+# same-id rows of other types in Python beats one query per type.
+_VERSIONS_BY_ID = select(ResourceRow.resource_type, ResourceRow.id, ResourceRow.version).where(
+    ResourceRow.id.in_(bindparam("ids", expanding=True))
+)
+
+_IDS_BY_IDENTIFIER = select(ResourceIdentifierRow.value, ResourceIdentifierRow.resource_id).where(
+    ResourceIdentifierRow.resource_type == bindparam("type"),
+    ResourceIdentifierRow.system == bindparam("system"),
+    ResourceIdentifierRow.value.in_(bindparam("values", expanding=True)),
+)
+_IDS_BY_CONTENT = select(ResourceRow.content_hash, ResourceRow.id).where(
+    ResourceRow.resource_type == bindparam("type"),
+    ResourceRow.content_hash.in_(bindparam("digests", expanding=True)),
+)
+_PSEUDONYMS_BY_ID = select(PatientRow.resource_id, PatientRow.pseudonym).where(
+    PatientRow.resource_id.in_(bindparam("ids", expanding=True))
+)
+_IDS_BY_PSEUDONYM = select(PatientRow.pseudonym, PatientRow.resource_id).where(
+    PatientRow.pseudonym.in_(bindparam("pseudonyms", expanding=True))
+)
 
 
 def _chunks(items: Sequence[_T]) -> Iterable[Sequence[_T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+def _grouped(keys: Collection[tuple[str, ...]]) -> Iterable[tuple[tuple[str, ...], Sequence[str]]]:
+    """Keys grouped by all but their last part, in chunks: `a = ? AND b IN (...)` uses the
+    primary key index on both databases, where a row-value IN may scan."""
+    groups: defaultdict[tuple[str, ...], list[str]] = defaultdict(list)
+    for key in sorted(keys):
+        groups[key[:-1]].append(key[-1])
+    for prefix, lasts in groups.items():
+        for chunk in _chunks(lasts):
+            yield prefix, chunk
 
 
 class IngestStore:
@@ -145,11 +194,11 @@ class IngestStore:
     ) -> dict[tuple[str, str], int]:
         """Current version of each stored (type, id) among `keys`."""
         found: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(sorted(keys)):
-            stmt = select(ResourceRow.resource_type, ResourceRow.id, ResourceRow.version).where(
-                tuple_(ResourceRow.resource_type, ResourceRow.id).in_(chunk)
-            )
-            found.update({(t, i): v for t, i, v in session.execute(stmt)})
+        wanted = set(keys)
+        for chunk in _chunks(sorted({rid for _, rid in wanted})):
+            for rtype, rid, version in session.execute(_VERSIONS_BY_ID, {"ids": chunk}):
+                if (rtype, rid) in wanted:
+                    found[(rtype, rid)] = version
         return found
 
     def ids_by_identifier(
@@ -157,16 +206,11 @@ class IngestStore:
     ) -> dict[tuple[str, str], str]:
         """Stored resource id per (system, value) identifier of one resource type."""
         found: dict[tuple[str, str], str] = {}
-        for chunk in _chunks(sorted(identifiers)):
-            stmt = select(
-                ResourceIdentifierRow.system,
-                ResourceIdentifierRow.value,
-                ResourceIdentifierRow.resource_id,
-            ).where(
-                ResourceIdentifierRow.resource_type == resource_type,
-                tuple_(ResourceIdentifierRow.system, ResourceIdentifierRow.value).in_(chunk),
+        for (system,), chunk in _grouped(identifiers):
+            params = {"type": resource_type, "system": system, "values": chunk}
+            found.update(
+                {(system, v): rid for v, rid in session.execute(_IDS_BY_IDENTIFIER, params)}
             )
-            found.update({(s, v): rid for s, v, rid in session.execute(stmt)})
         return found
 
     def ids_by_content(
@@ -175,30 +219,22 @@ class IngestStore:
         """Stored resource id per content digest of one resource type."""
         found: dict[str, str] = {}
         for chunk in _chunks(sorted(digests)):
-            stmt = select(ResourceRow.content_hash, ResourceRow.id).where(
-                ResourceRow.resource_type == resource_type, ResourceRow.content_hash.in_(chunk)
-            )
-            found.update(dict(session.execute(stmt).all()))
+            params = {"type": resource_type, "digests": chunk}
+            found.update(dict(session.execute(_IDS_BY_CONTENT, params).all()))
         return found
 
     def patient_pseudonyms(self, session: Session, ids: Collection[str]) -> dict[str, str]:
         """Pseudonym of each stored Patient resource id among `ids`."""
         found: dict[str, str] = {}
         for chunk in _chunks(sorted(ids)):
-            stmt = select(PatientRow.resource_id, PatientRow.pseudonym).where(
-                PatientRow.resource_id.in_(chunk)
-            )
-            found.update(dict(session.execute(stmt).all()))
+            found.update(dict(session.execute(_PSEUDONYMS_BY_ID, {"ids": chunk}).all()))
         return found
 
     def patient_ids(self, session: Session, pseudonyms: Collection[str]) -> dict[str, str]:
         """Patient resource id of each stored pseudonym among `pseudonyms`."""
         found: dict[str, str] = {}
         for chunk in _chunks(sorted(pseudonyms)):
-            stmt = select(PatientRow.pseudonym, PatientRow.resource_id).where(
-                PatientRow.pseudonym.in_(chunk)
-            )
-            found.update(dict(session.execute(stmt).all()))
+            found.update(dict(session.execute(_IDS_BY_PSEUDONYM, {"pseudonyms": chunk}).all()))
         return found
 
     def write(self, session: Session, batch: WriteSet) -> None:
@@ -208,7 +244,7 @@ class IngestStore:
         ]
         old = [r for r in batch.resources if (r["resource_type"], r["id"]) in batch.updated_keys]
         if new:
-            session.execute(insert(ResourceRow), new)
+            session.execute(_RESOURCES.insert(), new)
         if old:
             session.execute(update(ResourceRow), old)
             for fact_table, rtype in (
@@ -218,58 +254,27 @@ class IngestStore:
                 replaced = sorted({str(r["id"]) for r in old if r["resource_type"] == rtype})
                 for chunk in _chunks(replaced):
                     session.execute(delete(fact_table).where(fact_table.resource_id.in_(chunk)))
-        self._upsert_identifiers(session, batch.identifiers)
+        if batch.identifiers:
+            session.execute(_IDENTIFIERS.insert(), batch.identifiers)
         self._upsert_patients(session, batch)
         if batch.observation_facts:
-            session.execute(insert(ObservationFactRow), batch.observation_facts)
+            session.execute(_OBSERVATION_FACTS.insert(), batch.observation_facts)
         if batch.condition_facts:
-            session.execute(insert(ConditionFactRow), batch.condition_facts)
-
-    def _upsert_identifiers(self, session: Session, rows: list[dict[str, str]]) -> None:
-        if not rows:
-            return
-        keys = {(r["resource_type"], r["system"], r["value"]) for r in rows}
-        existing: set[tuple[str, str, str]] = set()
-        for chunk in _chunks(sorted(keys)):
-            cols = (
-                ResourceIdentifierRow.resource_type,
-                ResourceIdentifierRow.system,
-                ResourceIdentifierRow.value,
-            )
-            existing.update(session.execute(select(*cols).where(tuple_(*cols).in_(chunk))))
-        fresh = {(r["resource_type"], r["system"], r["value"]): r for r in rows}
-        inserts = [r for k, r in fresh.items() if k not in existing]
-        if inserts:
-            session.execute(insert(ResourceIdentifierRow), inserts)
+            session.execute(_CONDITION_FACTS.insert(), batch.condition_facts)
 
     def _upsert_patients(self, session: Session, batch: WriteSet) -> None:
-        if batch.patients:
-            stored = set(
-                session.scalars(
-                    select(PatientRow.pseudonym).where(
-                        PatientRow.pseudonym.in_(list(batch.patients))
-                    )
-                )
-            )
-            fresh = [p for k, p in batch.patients.items() if k not in stored]
-            known = [p for k, p in batch.patients.items() if k in stored]
-            if fresh:
-                session.execute(insert(PatientRow), fresh)
-            if known:
-                session.execute(update(PatientRow), known)
+        fresh = [p for k, p in batch.patients.items() if k not in batch.stored_patients]
+        known = [p for k, p in batch.patients.items() if k in batch.stored_patients]
+        if fresh:
+            session.execute(_PATIENTS.insert(), fresh)
+        if known:
+            session.execute(update(PatientRow), known)
         if batch.patient_identifiers:
-            cols = (PatientIdentifierRow.system, PatientIdentifierRow.value)
-            keys = sorted(batch.patient_identifiers)
-            existing: set[tuple[str, str]] = set()
-            for chunk in _chunks(keys):
-                existing.update(session.execute(select(*cols).where(tuple_(*cols).in_(chunk))))
             rows = [
-                {"system": s, "value": v, "pseudonym": batch.patient_identifiers[(s, v)]}
-                for s, v in keys
-                if (s, v) not in existing
+                {"system": s, "value": v, "pseudonym": pseudonym}
+                for (s, v), pseudonym in batch.patient_identifiers.items()
             ]
-            if rows:
-                session.execute(insert(PatientIdentifierRow), rows)
+            session.execute(_PATIENT_IDENTIFIERS.insert(), rows)
 
     def resource(
         self, session: Session, resource_type: str, resource_id: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from medchain.common.fhir import Issue, IssueType, error
 from medchain.ingest.bundles import Entry
 from medchain.ingest.clinical import (
+    JSON,
     codings,
     condition_counts,
-    identifiers,
     observation_time,
     observation_values,
     parse_fhir_date,
@@ -36,16 +36,19 @@ from medchain.ingest.validation import PATIENT_LINKED, USED_TYPES
 _RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})$")
 
 
-def _references(node: Any) -> Iterator[dict[str, Any]]:
+def _references(resource: JSON) -> list[dict[str, Any]]:
     """Every Reference-shaped dict inside a resource (anything with a string `reference`)."""
-    if isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node
-        for value in node.values():
-            yield from _references(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _references(item)
+    found: list[dict[str, Any]] = []
+    stack: list[Any] = [resource]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("reference"), str):
+                found.append(node)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        else:
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
 
 
 class TransactionPlanner:
@@ -86,18 +89,20 @@ class TransactionPlanner:
             stored = versions.get((e.resource_type, str(e.target_id)))
             e.created = stored is None
             e.version = (stored or 0) + (0 if e.matched_existing else 1)
-        patients, patient_issues = self._patients(session, entries)
+        patients, stored_patients, patient_issues = self._patients(session, entries)
         issues += patient_issues
         if issues:
             raise InvalidContentError(
                 f"{len(issues)} problem(s) in the submitted resources", issues
             )
-        return self._write_set(entries, patients, now)
+        writes = self._write_set(entries, patients, now)
+        writes.stored_patients = stored_patients
+        return writes
 
     def _identities(self, session: Session, entries: list[Entry]) -> list[Issue]:
         wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for e in entries:
-            wanted[e.resource_type].update(identifiers(e.resource))
+            wanted[e.resource_type].update(e.identifiers)
             if e.if_none_exist:
                 wanted[e.resource_type].add(e.if_none_exist)
         stored = {
@@ -105,7 +110,7 @@ class TransactionPlanner:
         }
         anonymous: dict[str, set[str]] = defaultdict(set)
         for e in entries:
-            if not e.has_identity and not identifiers(e.resource):
+            if not e.has_identity and not e.identifiers:
                 anonymous[e.resource_type].add(e.digest)
         same_content = {t: self.store.ids_by_content(session, t, d) for t, d in anonymous.items()}
         issues: list[Issue] = []
@@ -116,7 +121,7 @@ class TransactionPlanner:
             if e.if_none_exist and e.if_none_exist in held:
                 e.target_id, e.matched_existing = held[e.if_none_exist], True
                 continue
-            matches = {held[i] for i in identifiers(e.resource) if i in held}
+            matches = {held[i] for i in e.identifiers if i in held}
             if e.url_id is not None:
                 e.target_id = e.url_id
                 if matches - {e.url_id}:
@@ -138,7 +143,8 @@ class TransactionPlanner:
             else:
                 known = same_content.get(e.resource_type, {}).get(e.digest)
                 e.target_id = matches.pop() if matches else known or e.proposed_id()
-            for system, value in identifiers(e.resource):
+            e.stored_identifiers = {i for i in e.identifiers if i in held}
+            for system, value in e.identifiers:
                 other = claimed.setdefault((e.resource_type, system, value), e.index)
                 if other != e.index:
                     issues.append(
@@ -189,13 +195,14 @@ class TransactionPlanner:
 
     def _patients(
         self, session: Session, entries: list[Entry]
-    ) -> tuple[dict[str, str], list[Issue]]:
-        """Map every Patient id the entries touch to its pseudonym; check each link."""
+    ) -> tuple[dict[str, str], set[str], list[Issue]]:
+        """Map every Patient id the entries touch to its pseudonym (and say which of the
+        pseudonyms are already stored); check each link."""
         issues: list[Issue] = []
         mine: dict[str, str] = {}
         for e in entries:
             if e.resource_type == "Patient" and not e.matched_existing:
-                pairs = identifiers(e.resource)
+                pairs = e.identifiers
                 system, value = next((p for p in pairs if p[0] == self.id_system), pairs[0])
                 mine[str(e.target_id)] = self.pseudonymize(system, value)
         linked = {
@@ -219,7 +226,7 @@ class TransactionPlanner:
                             f"{e.base}.identifier",
                         )
                     )
-        return {**stored, **mine}, issues
+        return {**stored, **mine}, set(holders), issues
 
     def _write_set(self, entries: list[Entry], patients: dict[str, str], now: datetime) -> WriteSet:
         ws = WriteSet()
@@ -257,7 +264,8 @@ class TransactionPlanner:
                 ws.updated_keys.add((rtype, rid))
             ws.identifiers += [
                 {"resource_type": rtype, "system": s, "value": v, "resource_id": rid}
-                for s, v in identifiers(e.resource)
+                for s, v in e.identifiers
+                if (s, v) not in e.stored_identifiers
             ]
             if pseudonym is None:
                 continue
@@ -269,8 +277,9 @@ class TransactionPlanner:
                     "sex": e.resource.get("gender"),
                     "birth_date": parse_fhir_date(birth) if isinstance(birth, str) else None,
                 }
-                for pair in identifiers(e.resource):
-                    ws.patient_identifiers[pair] = pseudonym
+                for pair in e.identifiers:
+                    if pair not in e.stored_identifiers:
+                        ws.patient_identifiers[pair] = pseudonym
             elif rtype == "Observation":
                 when = observation_time(e.resource)
                 for fv in observation_values(e.resource) if when else []:

@@ -271,3 +271,16 @@ def test_missing_key_is_401_and_another_hospitals_key_is_403(client: FhirClient)
     assert client.get("/healthz").json()["status"] == "ok"
     assert "medchain_http_requests_total" in client.get("/metrics").text
     assert MRN not in client.get("/metrics").text
+
+
+def test_an_unusual_entry_envelope_is_checked_by_the_model_at_its_own_index(
+    client: FhirClient,
+) -> None:
+    odd = entry(glucose())
+    odd["search"] = {"score": "high"}  # only the R4B model checks this element
+    odd["request"]["method"] = "POST"
+
+    response = client.post("/fhir", bundle("transaction", entry(patient(), PATIENT_URL), odd))
+
+    assert response.status_code == 422
+    assert any(e.startswith("Bundle.entry[1].search") for e in _expressions(response.json()))
