@@ -173,7 +173,7 @@ def run(quick: bool) -> dict[str, Any]:
         "notes": [
             f"goal: ingest at >= {GOAL:.0%} of the fhir.resources parsing limit on each database",
             f"{total} resources in {patients} bundles, generated in {generation:.0f} s (not timed)",
-            "server: python -m medchain.ingest in its own process; one client, one bundle a request",
+            "server: python -m medchain.ingest, its own process; one client, one bundle a request",
             "PostgreSQL: throwaway local cluster (fsync=off); SQLite: WAL, synchronous=NORMAL",
             "the parsing limit times model_validate only, on already decoded JSON",
             f"the first {WARMUP} bundles of every stage are not timed (validator warm-up)",
