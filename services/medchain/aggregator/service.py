@@ -190,10 +190,12 @@ class AggregatorService:
             log.error("study.failed", study=study_id, error=str(exc))
             self._set_status(study_id, "failed", str(exc))
 
-    def run_remaining(self, study_id: str) -> None:
-        """Run rounds until the ledger says the study is complete (resuming an open round)."""
+    def run_remaining(self, study_id: str, max_rounds: int | None = None) -> None:
+        """Run rounds until the ledger says the study is complete (resuming an open round);
+        `max_rounds` stops earlier, as an operator pausing a study would."""
         spec = self.spec(study_id)
-        while True:
+        done = 0
+        while max_rounds is None or done < max_rounds:
             study = self.ledger.get_study(study_id)
             self._reconcile(spec, study.current_round)
             if study.status == "completed":
@@ -232,6 +234,7 @@ class AggregatorService:
                 assert record is not None
                 if isinstance(strategy, FedAdam) and strategy.state is not None:
                     record.strategy_state_json = json.dumps(strategy.state.to_json())
+            done += 1
             log.info(
                 "round.committed",
                 study=study_id,
