@@ -30,7 +30,7 @@ from medchain.common.studies import ModelConfig, StrategyConfig, StudySpec
 from medchain.common.tensors import NamedTensor, Parameters
 from medchain.demo.tables import IDENTIFIER_SYSTEM, breast_cancer_coding, patient_id
 from medchain.ingest.pseudonyms import Pseudonymizer
-from medchain.ledger import ConsentInput, StudyLedger
+from medchain.ledger import ConsentInput, ConsentLedger, StudyLedger
 from medchain.trainer.service import is_holdout
 from tests.integration.support import EPOCH, until_endorsable
 from tests.integration.training.conftest import Federation, Hospital
@@ -58,7 +58,12 @@ def consent_all(federation: Federation, study_id: str, *, decision: str = "permi
             )
             for row in hospital.rows
         ]
-        until_endorsable(lambda items=items, h=hospital: h.consents.record_batch(items))
+        ledger = hospital.consents
+
+        def record(ledger: ConsentLedger = ledger, items: list[ConsentInput] = items) -> object:
+            return ledger.record_batch(items)
+
+        until_endorsable(record)
 
 
 def spec_for(study_id: str, rounds: int, *, min_participants: int = 3) -> StudySpec:
