@@ -4,7 +4,7 @@ A key reads `mck.<hospital>.<key id>.<secret>`; the secret carries 256 random bi
 SHA-256 of the whole key is a safe verifier (no salt or slow hash needed for a random secret) and
 lets every hospital's service on one machine share one file: `MEDCHAIN_HOME/api-keys.json`.
 A service answers 401 for a missing, malformed, unknown or revoked key and 403 for a valid key that
-belongs to another hospital. See docs/adr/0003-api-keys-file.md.
+belongs to another hospital. See docs/adr/0008-api-keys-file.md.
 """
 
 from __future__ import annotations
