@@ -191,3 +191,30 @@ def require_api_key(
         return Caller(hospital=record.hospital, client=record.client, key_id=record.key_id)
 
     return authenticated_caller
+
+
+def main(argv: list[str]) -> int:
+    """`python -m medchain.common.auth issue HOSPITAL CLIENT | revoke KEY_ID | list`."""
+    from medchain.common.settings import get_settings
+
+    keys = ApiKeyFile(keys_file(get_settings().home))
+    if len(argv) == 4 and argv[1] == "issue":
+        issued = keys.issue(argv[2], argv[3])
+        print(issued.token)  # shown once; only its hash is kept
+        return 0
+    if len(argv) == 3 and argv[1] == "revoke":
+        keys.revoke(argv[2])
+        return 0
+    if len(argv) == 2 and argv[1] == "list":
+        for record in keys.records():
+            state = "revoked" if record.revoked else "active"
+            print(f"{record.key_id}  {record.hospital}  {record.client}  {state}")
+        return 0
+    print("usage: python -m medchain.common.auth issue HOSPITAL CLIENT | revoke KEY_ID | list")
+    return 2
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv))

@@ -100,3 +100,18 @@ def test_dependency_gives_401_without_key_and_403_for_another_hospital(keys: Api
     assert client.get("/whoami", headers={"Authorization": f"Bearer {theirs}"}).status_code == 403
     ok = client.get("/whoami", headers={"Authorization": f"Bearer {mine}"})
     assert (ok.status_code, ok.json()) == (200, {"hospital": "h1", "client": "his"})
+
+
+def test_command_line_issues_lists_and_revokes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from medchain.common.auth import main
+
+    assert main(["auth", "issue", "h1", "hospital-it"]) == 0
+    token = capsys.readouterr().out.strip()
+    keys = ApiKeyFile(keys_file(tmp_path / "medchain-home"))
+    record = keys.authenticate(token)
+    assert main(["auth", "revoke", record.key_id]) == 0
+    assert main(["auth", "list"]) == 0
+    assert f"{record.key_id}  h1  hospital-it  revoked" in capsys.readouterr().out
+    assert main(["auth"]) == 2
