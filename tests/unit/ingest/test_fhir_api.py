@@ -284,3 +284,26 @@ def test_an_unusual_entry_envelope_is_checked_by_the_model_at_its_own_index(
 
     assert response.status_code == 422
     assert any(e.startswith("Bundle.entry[1].search") for e in _expressions(response.json()))
+
+
+def test_feature_tables_hold_no_names_addresses_or_contacts(client: FhirClient) -> None:
+    import sqlalchemy as sa
+
+    client.post("/fhir", hl7_transaction())
+    engine = client.service.sessions.kw["bind"]
+    feature_tables = ("patients", "observation_facts", "condition_facts")
+
+    with engine.connect() as connection:
+        dumped = " ".join(
+            str(row)
+            for table in feature_tables
+            for row in connection.execute(sa.text(f"SELECT * FROM {table}"))
+        )
+        mapping = connection.execute(
+            sa.text("SELECT system, value, pseudonym FROM patient_identifiers")
+        ).all()
+
+    for personal in ("Chalmers", "Peter", "Erewhon", "PleasantVille", "5555 6473", MRN):
+        assert personal not in dumped
+    assert [(system, value) for system, value, _ in mapping] == [(MRN, "12345")]
+    assert mapping[0][2] in dumped  # features are keyed by the pseudonym
