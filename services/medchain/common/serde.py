@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from medchain.common.tensors import NamedTensor
+from medchain.consent.queries import FilterAnswer, FilterQuery
 from medchain.ingest.features import (
     CodeRef,
     ConditionFlag,
@@ -13,7 +14,8 @@ from medchain.ingest.features import (
     LabelDefinition,
     ObservationFeature,
 )
-from medchain.v1 import ingest_pb2, tensor_pb2
+from medchain.ingest.terminology import LOINC
+from medchain.v1 import consent_pb2, ingest_pb2, tensor_pb2
 
 # --- tensors ---------------------------------------------------------------------------------
 
@@ -47,7 +49,13 @@ def feature_spec_to_proto(spec: FeatureSpec) -> ingest_pb2.FeatureSpec:
         label.threshold = spec.label.threshold
     return ingest_pb2.FeatureSpec(
         observations=[
-            ingest_pb2.ObservationFeature(name=f.name, loinc=f.loinc) for f in spec.observations
+            ingest_pb2.ObservationFeature(
+                name=f.name,
+                loinc=f.loinc,
+                system="" if f.system == LOINC else f.system,
+                unit="" if f.system == LOINC else f.unit,
+            )
+            for f in spec.observations
         ],
         conditions=[
             ingest_pb2.ConditionFlag(
@@ -67,7 +75,10 @@ def feature_spec_from_proto(message: ingest_pb2.FeatureSpec) -> FeatureSpec:
     """The domain spec; a malformed reference date raises ValueError."""
     label = message.label
     return FeatureSpec(
-        observations=tuple(ObservationFeature(f.name, f.loinc) for f in message.observations),
+        observations=tuple(
+            ObservationFeature(f.name, f.loinc, f.system or LOINC, f.unit if f.system else "")
+            for f in message.observations
+        ),
         conditions=tuple(
             ConditionFlag(c.name, tuple(CodeRef(r.system, r.code) for r in c.codes))
             for c in message.conditions
@@ -110,3 +121,52 @@ def parameters_to_bytes(params: list[NamedTensor] | tuple[NamedTensor, ...]) -> 
 def parameters_from_bytes(data: bytes) -> list[NamedTensor]:
     """Parameters back from serialized `TensorSet` bytes."""
     return tensor_set_from_proto(tensor_pb2.TensorSet.FromString(data))
+
+
+# --- consent: which patients a study may use ------------------------------------------------
+
+
+def filter_query_from_proto(message: consent_pb2.FilterPermittedRequest) -> FilterQuery:
+    return FilterQuery(
+        study=message.study,
+        pseudonyms=list(message.pseudonyms),
+        from_ledger=message.from_ledger,
+        min_block_height=message.min_block_height,
+    )
+
+
+def filter_query_to_proto(query: FilterQuery) -> consent_pb2.FilterPermittedRequest:
+    return consent_pb2.FilterPermittedRequest(
+        study=query.study,
+        pseudonyms=query.pseudonyms,
+        from_ledger=query.from_ledger,
+        min_block_height=query.min_block_height,
+    )
+
+
+_CONSENT_SOURCES = {
+    "cache": consent_pb2.CONSENT_SOURCE_CACHE,
+    "ledger": consent_pb2.CONSENT_SOURCE_LEDGER,
+}
+
+
+def filter_answer_to_proto(answer: FilterAnswer) -> consent_pb2.FilterPermittedResponse:
+    return consent_pb2.FilterPermittedResponse(
+        study=answer.study,
+        permitted=answer.permitted,
+        block_height=answer.block_height,
+        as_of=answer.as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        source=_CONSENT_SOURCES[answer.source],
+    )
+
+
+def filter_answer_from_proto(message: consent_pb2.FilterPermittedResponse) -> FilterAnswer:
+    """The domain answer; a malformed `as_of` raises ValueError."""
+    sources = {value: name for name, value in _CONSENT_SOURCES.items()}
+    return FilterAnswer(
+        study=message.study,
+        permitted=list(message.permitted),
+        block_height=message.block_height,
+        as_of=datetime.fromisoformat(message.as_of),
+        source=sources.get(message.source, "unspecified"),
+    )

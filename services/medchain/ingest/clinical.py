@@ -71,11 +71,21 @@ def codings(concept: Any) -> Iterator[JSON]:
 
 @dataclass(frozen=True)
 class FeatureValue:
-    """One catalogued LOINC value of an Observation, in the code's canonical unit."""
+    """One usable value of an Observation: a catalogued LOINC code in its canonical unit, or a
+    code of a declared local code system keyed with its unit (see `local_feature_key`)."""
 
     loinc: str
     value: float
     path: str
+
+
+def local_feature_key(system: str, code: str, unit: str) -> str:
+    """How a local-coded value is keyed among feature facts: system, code and UCUM unit.
+
+    Local codes have no catalogue to convert units, so the unit is part of the key: a study asks
+    for a unit, and a value in any other unit is missing rather than silently wrong.
+    """
+    return f"{system}|{code}|{unit}"
 
 
 def catalogued_codes(concept: Any) -> list[str]:
@@ -101,8 +111,11 @@ def quantity_problem(loinc: str, quantity: Any) -> str | None:
     return None
 
 
-def observation_values(resource: JSON) -> list[FeatureValue]:
-    """Catalogued values of a usable Observation (top level and components), canonical units."""
+def observation_values(
+    resource: JSON, local_code_systems: frozenset[str] = frozenset()
+) -> list[FeatureValue]:
+    """Usable values of an Observation (top level and components): catalogued LOINC codes in
+    canonical units, and codes of the hospital's declared local systems with a UCUM unit."""
     if resource.get("status") in UNUSABLE_OBSERVATION_STATUSES:
         return []
     values: list[FeatureValue] = []
@@ -117,6 +130,16 @@ def observation_values(resource: JSON) -> list[FeatureValue]:
                 unit = str(quantity["code"])
                 value = CATALOGUE[loinc].to_canonical(float(quantity["value"]), unit)
                 values.append(FeatureValue(loinc, value, f"{prefix}valueQuantity"))
+        if not (isinstance(quantity, dict) and quantity.get("system") == UCUM):
+            continue
+        number, ucum = quantity.get("value"), quantity.get("code")
+        if not isinstance(number, int | float) or isinstance(number, bool) or not ucum:
+            continue
+        for coding in codings(part.get("code")):
+            system, code = coding.get("system"), coding.get("code")
+            if system in local_code_systems and isinstance(code, str):
+                key = local_feature_key(str(system), code, str(ucum))
+                values.append(FeatureValue(key, float(number), f"{prefix}valueQuantity"))
     return values
 
 

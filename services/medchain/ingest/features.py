@@ -10,8 +10,9 @@ from datetime import date, datetime
 import numpy as np
 
 from medchain.common.tensors import NamedTensor
+from medchain.ingest.clinical import local_feature_key
 from medchain.ingest.errors import FeatureSpecError
-from medchain.ingest.terminology import CATALOGUE, ICD10_SYSTEMS
+from medchain.ingest.terminology import CATALOGUE, ICD10_SYSTEMS, LOINC
 
 MISSING = math.nan
 AGE = "age"
@@ -30,10 +31,20 @@ class CodeRef:
 
 @dataclass(frozen=True)
 class ObservationFeature:
-    """A column: the latest value of a LOINC code, in its canonical unit."""
+    """A column: the latest value of a LOINC code in its canonical unit, or of a code of one of
+    the hospital's declared local code systems in the given UCUM unit."""
 
     name: str
     loinc: str
+    system: str = LOINC
+    unit: str = ""
+
+    @property
+    def key(self) -> str:
+        """How this column's values are keyed among the stored observation facts."""
+        if self.system == LOINC:
+            return self.loinc
+        return local_feature_key(self.system, self.loinc, self.unit)
 
 
 @dataclass(frozen=True)
@@ -74,23 +85,34 @@ class FeatureSpec:
     reference_date: date | None = None
 
     @property
-    def columns(self) -> tuple[str, ...]:
-        """Feature column names in their fixed order: observations, conditions, age, sex."""
+    def source_columns(self) -> tuple[str, ...]:
+        """Every pivoted column in its fixed order: observations, conditions, age, sex."""
         names = [f.name for f in self.observations] + [c.name for c in self.conditions]
         return (*names, *([AGE] if self.include_age else []), *([SEX] if self.include_sex else []))
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The feature columns a model sees: every column but the label's source, which would
+        otherwise hand the model its own answer."""
+        return tuple(c for c in self.source_columns if c != self.label.source)
+
     def check(self) -> None:
         """Refuse a spec that cannot be pivoted: unknown LOINC, clashing names, dangling label."""
-        columns = self.columns
+        columns = self.source_columns
         if not columns:
             raise FeatureSpecError("a feature spec needs at least one column", "spec")
         if len(set(columns)) != len(columns):
             raise FeatureSpecError(f"feature column names repeat: {list(columns)}", "spec")
         for i, feature in enumerate(self.observations):
-            if feature.loinc not in CATALOGUE:
+            if feature.system == LOINC and feature.loinc not in CATALOGUE:
                 raise FeatureSpecError(
                     f"LOINC {feature.loinc} is not in the feature catalogue",
                     f"spec.observations[{i}].loinc",
+                )
+            if feature.system != LOINC and not feature.unit:
+                raise FeatureSpecError(
+                    f"local code {feature.system}|{feature.loinc} needs a UCUM unit",
+                    f"spec.observations[{i}].unit",
                 )
         for i, flag in enumerate(self.conditions):
             if not flag.codes:
@@ -105,6 +127,8 @@ class FeatureSpec:
             raise FeatureSpecError(
                 f"label name {self.label.name!r} clashes with a column", "spec.label"
             )
+        if not self.columns:
+            raise FeatureSpecError("a feature spec needs a column besides the label's", "spec")
 
 
 @dataclass(frozen=True)
@@ -162,7 +186,7 @@ def pivot_patient(facts: PatientFacts, spec: FeatureSpec, reference: date) -> Fe
     age at the reference date, sex."""
     values: dict[str, float] = {}
     for feature in spec.observations:
-        values[feature.name] = _latest(facts.observations, feature.loinc, reference)
+        values[feature.name] = _latest(facts.observations, feature.key, reference)
     for flag in spec.conditions:
         present = any(flag.matches(c.system, c.code) for c in facts.conditions)
         values[flag.name] = 1.0 if present else 0.0

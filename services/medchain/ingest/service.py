@@ -24,6 +24,7 @@ from medchain.ingest.clinical import JSON
 from medchain.ingest.consistency import add_cross_entry_issues
 from medchain.ingest.csv_import import CsvMapping, csv_to_bundle
 from medchain.ingest.errors import (
+    FeatureSpecError,
     IdentifierConflictError,
     IngestError,
     InvalidContentError,
@@ -35,6 +36,7 @@ from medchain.ingest.features import FeatureRow, FeatureSpec, completeness, pivo
 from medchain.ingest.pseudonyms import Pseudonymizer
 from medchain.ingest.settings import IngestSettings
 from medchain.ingest.store import IngestStore
+from medchain.ingest.terminology import LOINC
 from medchain.ingest.transactions import TransactionPlanner
 from medchain.ingest.validation import USED_TYPES, ValidationContext, parse_json, resource_issues
 
@@ -72,7 +74,10 @@ class IngestService:
         self.clock = clock
         self.store = IngestStore()
         self.planner = TransactionPlanner(
-            self.store, Pseudonymizer(settings.secret_key), settings.patient_identifier_system
+            self.store,
+            Pseudonymizer(settings.secret_key),
+            settings.patient_identifier_system,
+            settings.local_code_systems,
         )
 
     def _context(self, now: datetime) -> ValidationContext:
@@ -179,7 +184,13 @@ class IngestService:
     ) -> list[FeatureRow]:
         """Feature rows of every patient, or of `pseudonyms` in the order given."""
         spec.check()
-        loinc = {f.loinc for f in spec.observations}
+        for i, feature in enumerate(spec.observations):
+            if feature.system != LOINC and feature.system not in self.settings.local_code_systems:
+                raise FeatureSpecError(
+                    f"code system {feature.system} is not one of this hospital's local systems",
+                    f"spec.observations[{i}].system",
+                )
+        loinc = {f.key for f in spec.observations}
         systems = {ref.system for flag in spec.conditions for ref in flag.codes}
         with transaction(self.sessions) as session:
             if pseudonyms is not None:
@@ -216,4 +227,3 @@ class IngestService:
             "completeness": completeness(rows, spec.columns),
             "cohort_size": sum(row.complete for row in rows),
         }
-

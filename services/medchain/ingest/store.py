@@ -96,7 +96,8 @@ class ObservationFactRow(Base):
     fact_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     resource_id: Mapped[str] = mapped_column(String(64), index=True)
     pseudonym: Mapped[str] = mapped_column(String(64))
-    loinc: Mapped[str] = mapped_column(String(32))
+    #: A LOINC code, or `system|code|unit` of a local code (clinical.local_feature_key).
+    loinc: Mapped[str] = mapped_column(String(600))
     value: Mapped[float] = mapped_column(Float)
     effective: Mapped[datetime] = mapped_column(DateTime)
 

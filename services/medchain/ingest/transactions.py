@@ -59,10 +59,12 @@ class TransactionPlanner:
         store: IngestStore,
         pseudonymize: Callable[[str, str], str],
         patient_identifier_system: str | None,
+        local_code_systems: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.pseudonymize = pseudonymize
         self.id_system = patient_identifier_system
+        self.local_code_systems = local_code_systems
 
     def plan(
         self, session: Session, entries: list[Entry], known: dict[str, str], now: datetime
@@ -282,7 +284,8 @@ class TransactionPlanner:
                         ws.patient_identifiers[pair] = pseudonym
             elif rtype == "Observation":
                 when = observation_time(e.resource)
-                for fv in observation_values(e.resource) if when else []:
+                local = self.local_code_systems
+                for fv in observation_values(e.resource, local) if when else []:
                     ws.observation_facts.append(
                         {
                             "resource_id": rid,

@@ -26,13 +26,14 @@ from medchain.v1 import ingest_pb2, ingest_pb2_grpc
 
 def ingest_feature_spec(features: Features) -> FeatureSpec:
     """The ingest service's feature spec for a study's feature section."""
-    unsupported = [c.name for c in features.observations if c.system != LOINC]
-    if unsupported:
-        raise StudyMismatchError(
-            f"observation columns {unsupported} are not LOINC-coded; ingest features are LOINC"
-        )
+    missing_units = [c.name for c in features.observations if c.system != LOINC and not c.unit]
+    if missing_units:
+        raise StudyMismatchError(f"local-coded columns {missing_units} need a UCUM unit")
     return FeatureSpec(
-        observations=tuple(ObservationFeature(c.name, c.code) for c in features.observations),
+        observations=tuple(
+            ObservationFeature(c.name, c.code, c.system, c.unit if c.system != LOINC else "")
+            for c in features.observations
+        ),
         conditions=tuple(
             ConditionFlag(c.name, tuple(CodeRef(v.system, v.code) for v in c.codes))
             for c in features.conditions

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from medchain.v1 import tensor_pb2 as medchain_dot_v1_dot_tensor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18medchain/v1/ingest.proto\x12\x0bmedchain.v1\x1a\x18medchain/v1/tensor.proto\"$\n\x04\x43ode\x12\x0e\n\x06system\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"1\n\x12ObservationFeature\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05loinc\x18\x02 \x01(\t\"?\n\rConditionFlag\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x05\x63odes\x18\x02 \x03(\x0b\x32\x11.medchain.v1.Code\"U\n\x0fLabelDefinition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x16\n\tthreshold\x18\x03 \x01(\x01H\x00\x88\x01\x01\x42\x0c\n\n_threshold\"\xe3\x01\n\x0b\x46\x65\x61tureSpec\x12\x35\n\x0cobservations\x18\x01 \x03(\x0b\x32\x1f.medchain.v1.ObservationFeature\x12.\n\nconditions\x18\x02 \x03(\x0b\x32\x1a.medchain.v1.ConditionFlag\x12\x13\n\x0binclude_age\x18\x03 \x01(\x08\x12\x13\n\x0binclude_sex\x18\x04 \x01(\x08\x12+\n\x05label\x18\x05 \x01(\x0b\x32\x1c.medchain.v1.LabelDefinition\x12\x16\n\x0ereference_date\x18\x06 \x01(\t\"7\n\rCohortRequest\x12&\n\x04spec\x18\x01 \x01(\x0b\x32\x18.medchain.v1.FeatureSpec\"D\n\x0e\x43ohortResponse\x12\x12\n\npseudonyms\x18\x01 \x03(\t\x12\x0f\n\x07\x63olumns\x18\x02 \x03(\t\x12\r\n\x05label\x18\x03 \x01(\t\"d\n\x12\x46\x65\x61tureRowsRequest\x12&\n\x04spec\x18\x01 \x01(\x0b\x32\x18.medchain.v1.FeatureSpec\x12\x12\n\npseudonyms\x18\x02 \x03(\t\x12\x12\n\nbatch_size\x18\x03 \x01(\r\"p\n\x0c\x46\x65\x61tureBatch\x12\x12\n\npseudonyms\x18\x01 \x03(\t\x12(\n\x08\x66\x65\x61tures\x18\x02 \x01(\x0b\x32\x16.medchain.v1.TensorSet\x12\"\n\x05label\x18\x03 \x01(\x0b\x32\x13.medchain.v1.Tensor2\xa6\x01\n\rIngestService\x12\x45\n\nListCohort\x12\x1a.medchain.v1.CohortRequest\x1a\x1b.medchain.v1.CohortResponse\x12N\n\x0eStreamFeatures\x12\x1f.medchain.v1.FeatureRowsRequest\x1a\x19.medchain.v1.FeatureBatch0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18medchain/v1/ingest.proto\x12\x0bmedchain.v1\x1a\x18medchain/v1/tensor.proto\"$\n\x04\x43ode\x12\x0e\n\x06system\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"O\n\x12ObservationFeature\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05loinc\x18\x02 \x01(\t\x12\x0e\n\x06system\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\"?\n\rConditionFlag\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x05\x63odes\x18\x02 \x03(\x0b\x32\x11.medchain.v1.Code\"U\n\x0fLabelDefinition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x16\n\tthreshold\x18\x03 \x01(\x01H\x00\x88\x01\x01\x42\x0c\n\n_threshold\"\xe3\x01\n\x0b\x46\x65\x61tureSpec\x12\x35\n\x0cobservations\x18\x01 \x03(\x0b\x32\x1f.medchain.v1.ObservationFeature\x12.\n\nconditions\x18\x02 \x03(\x0b\x32\x1a.medchain.v1.ConditionFlag\x12\x13\n\x0binclude_age\x18\x03 \x01(\x08\x12\x13\n\x0binclude_sex\x18\x04 \x01(\x08\x12+\n\x05label\x18\x05 \x01(\x0b\x32\x1c.medchain.v1.LabelDefinition\x12\x16\n\x0ereference_date\x18\x06 \x01(\t\"7\n\rCohortRequest\x12&\n\x04spec\x18\x01 \x01(\x0b\x32\x18.medchain.v1.FeatureSpec\"D\n\x0e\x43ohortResponse\x12\x12\n\npseudonyms\x18\x01 \x03(\t\x12\x0f\n\x07\x63olumns\x18\x02 \x03(\t\x12\r\n\x05label\x18\x03 \x01(\t\"d\n\x12\x46\x65\x61tureRowsRequest\x12&\n\x04spec\x18\x01 \x01(\x0b\x32\x18.medchain.v1.FeatureSpec\x12\x12\n\npseudonyms\x18\x02 \x03(\t\x12\x12\n\nbatch_size\x18\x03 \x01(\r\"p\n\x0c\x46\x65\x61tureBatch\x12\x12\n\npseudonyms\x18\x01 \x03(\t\x12(\n\x08\x66\x65\x61tures\x18\x02 \x01(\x0b\x32\x16.medchain.v1.TensorSet\x12\"\n\x05label\x18\x03 \x01(\x0b\x32\x13.medchain.v1.Tensor2\xa6\x01\n\rIngestService\x12\x45\n\nListCohort\x12\x1a.medchain.v1.CohortRequest\x1a\x1b.medchain.v1.CohortResponse\x12N\n\x0eStreamFeatures\x12\x1f.medchain.v1.FeatureRowsRequest\x1a\x19.medchain.v1.FeatureBatch0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,21 +35,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CODE']._serialized_start=67
   _globals['_CODE']._serialized_end=103
   _globals['_OBSERVATIONFEATURE']._serialized_start=105
-  _globals['_OBSERVATIONFEATURE']._serialized_end=154
-  _globals['_CONDITIONFLAG']._serialized_start=156
-  _globals['_CONDITIONFLAG']._serialized_end=219
-  _globals['_LABELDEFINITION']._serialized_start=221
-  _globals['_LABELDEFINITION']._serialized_end=306
-  _globals['_FEATURESPEC']._serialized_start=309
-  _globals['_FEATURESPEC']._serialized_end=536
-  _globals['_COHORTREQUEST']._serialized_start=538
-  _globals['_COHORTREQUEST']._serialized_end=593
-  _globals['_COHORTRESPONSE']._serialized_start=595
-  _globals['_COHORTRESPONSE']._serialized_end=663
-  _globals['_FEATUREROWSREQUEST']._serialized_start=665
-  _globals['_FEATUREROWSREQUEST']._serialized_end=765
-  _globals['_FEATUREBATCH']._serialized_start=767
-  _globals['_FEATUREBATCH']._serialized_end=879
-  _globals['_INGESTSERVICE']._serialized_start=882
-  _globals['_INGESTSERVICE']._serialized_end=1048
+  _globals['_OBSERVATIONFEATURE']._serialized_end=184
+  _globals['_CONDITIONFLAG']._serialized_start=186
+  _globals['_CONDITIONFLAG']._serialized_end=249
+  _globals['_LABELDEFINITION']._serialized_start=251
+  _globals['_LABELDEFINITION']._serialized_end=336
+  _globals['_FEATURESPEC']._serialized_start=339
+  _globals['_FEATURESPEC']._serialized_end=566
+  _globals['_COHORTREQUEST']._serialized_start=568
+  _globals['_COHORTREQUEST']._serialized_end=623
+  _globals['_COHORTRESPONSE']._serialized_start=625
+  _globals['_COHORTRESPONSE']._serialized_end=693
+  _globals['_FEATUREROWSREQUEST']._serialized_start=695
+  _globals['_FEATUREROWSREQUEST']._serialized_end=795
+  _globals['_FEATUREBATCH']._serialized_start=797
+  _globals['_FEATUREBATCH']._serialized_end=909
+  _globals['_INGESTSERVICE']._serialized_start=912
+  _globals['_INGESTSERVICE']._serialized_end=1078
 # @@protoc_insertion_point(module_scope)

@@ -15,12 +15,16 @@ class Code(_message.Message):
     def __init__(self, system: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
 
 class ObservationFeature(_message.Message):
-    __slots__ = ("name", "loinc")
+    __slots__ = ("name", "loinc", "system", "unit")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LOINC_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
     name: str
     loinc: str
-    def __init__(self, name: _Optional[str] = ..., loinc: _Optional[str] = ...) -> None: ...
+    system: str
+    unit: str
+    def __init__(self, name: _Optional[str] = ..., loinc: _Optional[str] = ..., system: _Optional[str] = ..., unit: _Optional[str] = ...) -> None: ...
 
 class ConditionFlag(_message.Message):
     __slots__ = ("name", "codes")

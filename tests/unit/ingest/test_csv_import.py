@@ -32,11 +32,13 @@ def test_rows_become_patients_observations_and_conditions(client: FhirClient) ->
     stats = client.get("/stats").json()
     assert stats["resources"] == {"Condition": 2, "Observation": 5, "Patient": 2}
     assert stats["patients"] == 2
-    rows = client.service.feature_rows(client.service.settings.feature_spec())
-    by_age = sorted(rows, key=lambda r: r.values[6])
-    columns = client.service.settings.feature_spec().columns
+    spec = client.service.settings.feature_spec()
+    rows = client.service.feature_rows(spec)
+    columns = spec.columns
+    assert "hba1c" not in columns  # the label's source never reaches the model as a feature
+    by_age = sorted(rows, key=lambda r: r.values[columns.index("age")])
     older = dict(zip(columns, by_age[1].values, strict=True))
-    assert older["hba1c"] == 6.2  # the later of the two dates
+    assert by_age[1].label == 0.0  # HbA1c 6.2 (the later of two dates) is below 6.5
     assert round(older["glucose"], 3) == round(5.5 * 18.016, 3)  # converted to mg/dL
     assert (older["type2_diabetes"], older["hypertension"], older["sex"]) == (1.0, 0.0, 0.0)
     younger = dict(zip(columns, by_age[0].values, strict=True))

@@ -58,9 +58,10 @@ def test_worked_example() -> None:
 
     (row,) = pivot([facts], SPEC, REFERENCE)
 
-    assert SPEC.columns == ("glucose", "hba1c", "t2d", "age", "sex")
-    assert row.values == (130.0, 7.0, 1.0, 51.0, 1.0)
-    assert row.label == 1.0
+    assert SPEC.source_columns == ("glucose", "hba1c", "t2d", "age", "sex")
+    assert SPEC.columns == ("glucose", "t2d", "age", "sex")  # the label's source is left out
+    assert row.values == (130.0, 1.0, 51.0, 1.0)
+    assert row.label == 1.0  # HbA1c 7.0 >= 6.5
     assert row.complete
 
 
@@ -69,8 +70,8 @@ def test_missing_values_are_nan_and_make_a_row_incomplete() -> None:
 
     (row,) = pivot([facts], SPEC, REFERENCE)
 
-    assert [math.isnan(row.values[i]) for i in (0, 3, 4)] == [True, True, True]
-    assert row.values[2] == 0.0  # SNOMED codes match exactly, never by prefix
+    assert [math.isnan(row.values[i]) for i in (0, 2, 3)] == [True, True, True]
+    assert row.values[1] == 0.0  # SNOMED codes match exactly, never by prefix
     assert math.isnan(row.label)
     assert not row.complete
     assert completeness([row], SPEC.columns)["t2d"] == 1.0
@@ -170,24 +171,32 @@ def test_each_column_is_the_latest_value_up_to_the_reference_date(
     for f, row in zip(
         sorted(facts, key=lambda f: f.pseudonym), pivot(facts, SPEC, REFERENCE), strict=True
     ):
-        for i, feature in enumerate(SPEC.observations):
+        values = dict(zip(SPEC.columns, row.values, strict=True))
+        for feature in SPEC.observations:
             usable = [
                 o
                 for o in f.observations
                 if o.loinc == feature.loinc and o.effective.date() <= REFERENCE
             ]
+            # The label's source is not a feature column: it shows through the label.
+            threshold = SPEC.label.threshold
+            assert threshold is not None
+            seen = values.get(feature.name, row.label)
             if not usable:
-                assert math.isnan(row.values[i])
+                assert math.isnan(seen)
             else:
                 latest = max(usable, key=lambda o: (o.effective, o.resource_id))
-                assert row.values[i] == latest.value
+                expected = (
+                    latest.value if feature.name in values else float(latest.value >= threshold)
+                )
+                assert seen == expected
                 assert all(o.effective <= latest.effective for o in usable)
         flag = any(
             (c.system == ICD10 and c.code.startswith("E11"))
             or (c.system, c.code) == (SNOMED, "44054006")
             for c in f.conditions
         )
-        assert row.values[2] == float(flag)
+        assert values["t2d"] == float(flag)
 
 
 @given(patients, st.integers(1, 5))
@@ -216,4 +225,5 @@ def test_dates_far_from_reference_are_handled() -> None:
 
     (row,) = pivot([old], SPEC, REFERENCE)
 
-    assert (row.values[1], row.label, row.values[4]) == (5.0, 0.0, 0.0)
+    values = dict(zip(SPEC.columns, row.values, strict=True))
+    assert (row.label, values["sex"]) == (0.0, 0.0)  # HbA1c 5.0 taken, below the threshold

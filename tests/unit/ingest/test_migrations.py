@@ -20,7 +20,9 @@ INGEST_TABLES = {
 }
 
 
-def _ingest_tables_only(name: str | None, type_: str, _parent: object) -> bool:
+def _ingest_tables_only(
+    _obj: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
     """Compare only ingest tables: other services share the declarative base and the database."""
     return type_ != "table" or name in INGEST_TABLES
 
@@ -31,7 +33,9 @@ def test_upgrade_matches_the_models_and_is_idempotent(database_url: str) -> None
     migrations.upgrade(engine)
 
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_name": _ingest_tables_only})
+        context = MigrationContext.configure(
+            connection, opts={"include_object": _ingest_tables_only}
+        )
         diff = compare_metadata(context, Base.metadata)
         tables = set(sa.inspect(connection).get_table_names())
 
