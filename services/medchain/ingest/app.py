@@ -24,6 +24,7 @@ from medchain.common.errors import MedChainError
 from medchain.common.fhir import IssueType, error, fhir_error_response
 from medchain.common.http import install_operational_routes
 from medchain.common.logging import configure_logging, get_logger
+from medchain.common.tls import server_credentials
 from medchain.ingest import api, migrations
 from medchain.ingest.errors import (
     IdentifierConflictError,
@@ -133,8 +134,12 @@ def build_grpc_server(
     name = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
     for served in ("", name):
         health_servicer.set(served, health_pb2.HealthCheckResponse.SERVING)
-    bound = server.add_insecure_port(
-        f"{settings.grpc_host}:{settings.grpc_port if port is None else port}"
+    address = f"{settings.grpc_host}:{settings.grpc_port if port is None else port}"
+    tls = settings.tls
+    bound = (
+        server.add_secure_port(address, server_credentials(tls))
+        if tls
+        else server.add_insecure_port(address)
     )
     if bound == 0:
         raise MedChainError(f"cannot bind gRPC on {settings.grpc_host}:{settings.grpc_port}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from medchain.common.settings import Settings
+from medchain.common.tls import TLSFiles
 from medchain.ingest.features import (
     CodeRef,
     ConditionFlag,
@@ -76,6 +78,11 @@ class IngestSettings(Settings):
         default=frozenset(),
         description="Site-local code systems accepted besides the standard ones.",
     )
+    tls_cert: Path | None = Field(default=None, description="gRPC server certificate (mTLS)")
+    tls_key: Path | None = None
+    tls_trusted_cas: Path | None = Field(
+        default=None, description="CAs whose client certificates the gRPC server accepts"
+    )
     feature_batch_size: int = Field(default=512, gt=0, le=65536)
     grpc_grace_seconds: float = Field(default=5.0, ge=0)
 
@@ -87,6 +94,15 @@ class IngestSettings(Settings):
             if name not in self.model_fields_set:
                 object.__setattr__(self, name, getattr(shared, name))
         return self
+
+    @property
+    def tls(self) -> TLSFiles | None:
+        """Mutual TLS for the gRPC API when all three files are set (the federation sets them)."""
+        if self.tls_cert and self.tls_key and self.tls_trusted_cas:
+            return TLSFiles(self.tls_cert, self.tls_key, self.tls_trusted_cas)
+        if self.tls_cert or self.tls_key or self.tls_trusted_cas:
+            raise ValueError("set all of MEDCHAIN_INGEST_TLS_CERT, _TLS_KEY, _TLS_TRUSTED_CAS")
+        return None
 
     def database(self) -> str:
         """This service's SQLAlchemy URL."""

@@ -90,6 +90,13 @@ def federation(
     trusted = [layout.tls_ca(o) for o in HOSPITALS]
     for name, rows in zip(HOSPITALS, parts, strict=True):
         secret = f"{name}-integration-secret-0123456789"
+        tls = write_service_tls(
+            root / "tls" / name,
+            name,
+            layout.tls_ca(name),
+            layout.tls_ca(name).parent / "priv_sk",
+            trusted,
+        )
         ingest = create_ingest(
             IngestSettings(
                 home=root,
@@ -97,6 +104,9 @@ def federation(
                 database_url=f"sqlite:///{root / f'{name}-ingest.sqlite3'}",
                 secret_key=SecretStr(secret),
                 local_code_systems=frozenset({coding.local_system}),
+                tls_cert=tls.cert,
+                tls_key=tls.key,
+                tls_trusted_cas=tls.trusted_cas,
             )
         )
         ingest_server, ingest_port = build_ingest_grpc(ingest, port=0)
@@ -109,13 +119,6 @@ def federation(
                 "/fhir", json=bundle, headers={"Authorization": f"Bearer {issued.token}"}
             )
             assert response.status_code == 200, response.text
-        tls = write_service_tls(
-            root / "tls" / name,
-            name,
-            layout.tls_ca(name),
-            layout.tls_ca(name).parent / "priv_sk",
-            trusted,
-        )
         settings = TrainerSettings(
             home=root,
             hospital_id=name,
