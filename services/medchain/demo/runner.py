@@ -309,6 +309,7 @@ def summarise(
             "model_hash": r["model_hash"],
             "included": r.get("included", []),
             "privacy_spent": r.get("privacy_spent", 0.0),
+            "timings": r.get("timings", {}),
         }
         for r in outcome["rounds"]
     ]
