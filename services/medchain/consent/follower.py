@@ -1,0 +1,105 @@
+"""The event follower: applies `ConsentRecorded` events to the permission cache, in ledger order.
+
+For each consent event that touches this hospital's org, it reads the transaction from the ledger
+(`qscc`) and takes the consents it wrote, so periods and versions come from the ledger itself,
+whoever submitted the transaction. It resumes from the checkpoint saved with the cache and, when
+the stream breaks or the peer is away, reconnects with backoff until it is stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from pydantic import ValidationError as PydanticValidationError
+
+from medchain.common.logging import get_logger
+from medchain.consent.backoff import Backoff
+from medchain.consent.cache import Permission, PermissionCache
+from medchain.consent.ledger_access import EventStream, LedgerAccess
+from medchain.ledger import Checkpoint, ConsentRecorded, LedgerError
+from medchain.ledger.events import ChaincodeEvent
+
+EVENT_NAME = "ConsentRecorded"
+log = get_logger(__name__)
+
+
+class EventFollower:
+    """A background thread that keeps a `PermissionCache` fresh from chaincode events."""
+
+    def __init__(
+        self, cache: PermissionCache, ledger: LedgerAccess, org: str, backoff: Backoff
+    ) -> None:
+        self.cache = cache
+        self.ledger = ledger
+        self.org = org
+        self.backoff = backoff
+        self.checkpoint: Checkpoint | None = None
+        self.events_applied = 0
+        self._stop = threading.Event()
+        self._stream: EventStream | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._connected = False
+
+    @property
+    def live(self) -> bool:
+        """Whether the follower runs and its event stream is open."""
+        return self._thread is not None and self._thread.is_alive() and self._connected
+
+    def start(self, checkpoint: Checkpoint | None) -> None:
+        """Follow events after `checkpoint` (None: from the first block)."""
+        self.checkpoint = checkpoint
+        self._thread = threading.Thread(target=self._run, name="consent-events", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the stream and wait for the thread."""
+        self._stop.set()
+        with self._lock:
+            stream = self._stream
+        if stream is not None:
+            stream.close()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow()
+            except LedgerError as exc:
+                self._connected = False
+                delay = self.backoff.failed()
+                log.warning("consent.events_broken", error=str(exc), retry_in=round(delay, 2))
+                self._stop.wait(delay)
+
+    def _follow(self) -> None:
+        stream = self.ledger.events(self.checkpoint)
+        with self._lock:
+            if self._stop.is_set():
+                stream.close()
+                return
+            self._stream = stream
+        self._connected = True
+        with stream:
+            for event in stream:
+                self.apply(event, stream.checkpoint)
+                self.checkpoint = stream.checkpoint
+                self.backoff.reset()
+
+    def apply(self, event: ChaincodeEvent, checkpoint: Checkpoint | None) -> None:
+        """Apply one event; raises LedgerError when its transaction cannot be read."""
+        if event.event_name != EVENT_NAME:
+            return
+        try:
+            recorded = ConsentRecorded.model_validate_json(event.payload)
+        except PydanticValidationError as exc:
+            raise LedgerError(
+                f"{EVENT_NAME} payload does not match docs/ledger-interface.md: {exc}",
+                tx_id=event.tx_id,
+            ) from exc
+        permissions: list[Permission] = []
+        if any(change.org == self.org for change in recorded.changes):
+            facts = self.ledger.transaction(event.tx_id)
+            permissions = [Permission.from_consent(c) for c in facts.consents if c.org == self.org]
+        self.cache.save_event(permissions, checkpoint, event.block_number)
+        self.events_applied += 1

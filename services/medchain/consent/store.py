@@ -1,0 +1,269 @@
+"""Queries of the consent database: submissions, the outbox, proofs, and the permission cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from medchain.consent.changes import Change, ChangeState, Committed, Key, Rejected
+from medchain.consent.tables import (
+    ChangeRow,
+    CheckpointRow,
+    DocumentRow,
+    PermissionRow,
+    SubmissionRow,
+    TransactionRow,
+    change_from_row,
+    chunks,
+    select_changes,
+    to_db,
+)
+
+OPEN_STATES: tuple[ChangeState, ...] = ("pending", "submitting", "in_doubt")
+
+
+class ConsentStore:
+    """Every query of the consent service; each takes the session of the caller's transaction."""
+
+    # -- submissions -------------------------------------------------------------------------
+
+    def add_submission(
+        self,
+        session: Session,
+        submission: dict[str, Any],
+        documents: Sequence[dict[str, Any]],
+        changes: Sequence[dict[str, Any]],
+    ) -> None:
+        """Store a request's documents and pending changes (in the caller's transaction)."""
+        session.execute(insert(SubmissionRow), [submission])
+        for part in chunks(documents):
+            session.execute(insert(DocumentRow), list(part))
+        for part in chunks(changes):
+            session.execute(insert(ChangeRow), list(part))
+
+    def submission(self, session: Session, submission_id: str) -> SubmissionRow | None:
+        return session.get(SubmissionRow, submission_id)
+
+    def submission_changes(self, session: Session, submission_id: str) -> list[Change]:
+        rows = session.execute(
+            select_changes()
+            .where(ChangeRow.submission_id == submission_id)
+            .order_by(ChangeRow.position)
+        )
+        return [change_from_row(r) for r in rows]
+
+    def changes_of(self, session: Session, seqs: Collection[int]) -> list[Change]:
+        """The changes with these sequence numbers, in seq order."""
+        found: list[Change] = []
+        for part in chunks(sorted(seqs)):
+            rows = session.execute(select_changes().where(ChangeRow.seq.in_(part)))
+            found += [change_from_row(r) for r in rows]
+        return sorted(found, key=lambda c: c.seq)
+
+    # -- the outbox --------------------------------------------------------------------------
+
+    def pending(self, session: Session, after_seq: int, limit: int) -> list[Change]:
+        """Pending changes after `after_seq`, oldest first."""
+        rows = session.execute(
+            select_changes()
+            .where(ChangeRow.state == "pending", ChangeRow.seq > after_seq)
+            .order_by(ChangeRow.seq)
+            .limit(limit)
+        )
+        return [change_from_row(r) for r in rows]
+
+    def in_states(self, session: Session, states: Collection[str]) -> list[Change]:
+        rows = session.execute(
+            select_changes().where(ChangeRow.state.in_(list(states))).order_by(ChangeRow.seq)
+        )
+        return [change_from_row(r) for r in rows]
+
+    def recover_after_restart(self, session: Session) -> int:
+        """Changes a previous process was submitting are of unknown outcome now."""
+        result = session.execute(
+            update(ChangeRow).where(ChangeRow.state == "submitting").values(state="in_doubt")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def mark_submitting(self, session: Session, seqs: Sequence[int], now: dt.datetime) -> None:
+        for part in chunks(seqs):
+            session.execute(
+                update(ChangeRow)
+                .where(ChangeRow.seq.in_(part))
+                .values(
+                    state="submitting",
+                    submitted_at=to_db(now),
+                    attempts=ChangeRow.attempts + 1,
+                )
+            )
+
+    def mark_pending(self, session: Session, seqs: Sequence[int]) -> None:
+        """Back to the queue: the transaction certainly did not commit them."""
+        for part in chunks(seqs):
+            session.execute(
+                update(ChangeRow)
+                .where(ChangeRow.seq.in_(part))
+                .values(state="pending", last_tx_id=None, doubt_checks=0)
+            )
+
+    def mark_in_doubt(
+        self, session: Session, seqs: Sequence[int], tx_id: str | None, checks: int
+    ) -> None:
+        for part in chunks(seqs):
+            session.execute(
+                update(ChangeRow)
+                .where(ChangeRow.seq.in_(part))
+                .values(state="in_doubt", last_tx_id=tx_id, doubt_checks=checks)
+            )
+
+    def mark_committed(
+        self, session: Session, commits: Sequence[Committed], now: dt.datetime
+    ) -> None:
+        finished = to_db(now)
+        session.execute(
+            update(ChangeRow),
+            [
+                {
+                    "seq": c.seq,
+                    "state": "committed",
+                    "tx_id": c.tx_id,
+                    "block_number": c.block_number,
+                    "ledger_version": c.version,
+                    "finished_at": finished,
+                }
+                for c in commits
+            ],
+        )
+
+    def mark_rejected(
+        self, session: Session, rejections: Sequence[Rejected], now: dt.datetime
+    ) -> None:
+        finished = to_db(now)
+        session.execute(
+            update(ChangeRow),
+            [
+                {
+                    "seq": r.seq,
+                    "state": "rejected",
+                    "reason_code": r.code,
+                    "reason": r.reason,
+                    "finished_at": finished,
+                }
+                for r in rejections
+            ],
+        )
+
+    def committed_in(self, session: Session, tx_id: str) -> list[Change]:
+        """The changes a transaction committed."""
+        rows = session.execute(select_changes().where(ChangeRow.tx_id == tx_id))
+        return [change_from_row(r) for r in rows]
+
+    def open_for_keys(self, session: Session, keys: Collection[Key]) -> list[Change]:
+        """Changes of these keys that are not final yet."""
+        found: list[Change] = []
+        for part in chunks(list(keys)):
+            rows = session.execute(
+                select_changes().where(
+                    ChangeRow.state.in_(OPEN_STATES),
+                    tuple_(ChangeRow.pseudonym, ChangeRow.study).in_(list(part)),
+                )
+            )
+            found += [change_from_row(r) for r in rows]
+        return found
+
+    # -- one patient -------------------------------------------------------------------------
+
+    def studies_of(self, session: Session, pseudonym: str) -> list[str]:
+        """Every study key this service has a change for, sorted."""
+        rows = session.execute(
+            select(ChangeRow.study).where(ChangeRow.pseudonym == pseudonym).distinct()
+        )
+        return sorted(r[0] for r in rows)
+
+    def open_changes_of(self, session: Session, pseudonym: str, study: str | None) -> list[Change]:
+        condition = and_(ChangeRow.pseudonym == pseudonym, ChangeRow.state.in_(OPEN_STATES))
+        if study is not None:
+            condition = and_(condition, ChangeRow.study == study)
+        rows = session.execute(select_changes().where(condition).order_by(ChangeRow.seq))
+        return [change_from_row(r) for r in rows]
+
+    def has_change(self, session: Session, pseudonym: str, study: str) -> bool:
+        """Whether any change of the key is stored (open or final)."""
+        row = session.execute(
+            select(ChangeRow.seq)
+            .where(ChangeRow.pseudonym == pseudonym, ChangeRow.study == study)
+            .limit(1)
+        ).first()
+        return row is not None
+
+    # -- proofs --------------------------------------------------------------------------------
+
+    def transaction(self, session: Session, tx_id: str) -> TransactionRow | None:
+        return session.get(TransactionRow, tx_id)
+
+    def save_transaction(
+        self, session: Session, tx_id: str, block_number: int, endorsers: Sequence[str] | None
+    ) -> None:
+        row = session.get(TransactionRow, tx_id)
+        text = json.dumps(list(endorsers)) if endorsers is not None else None
+        if row is None:
+            session.add(TransactionRow(tx_id=tx_id, block_number=block_number, endorsers=text))
+        elif text is not None:
+            row.endorsers = text
+
+    # -- the permission cache ------------------------------------------------------------------
+
+    def permissions(self, session: Session) -> Iterable[PermissionRow]:
+        return session.scalars(select(PermissionRow)).yield_per(5000)
+
+    def upsert_permissions(self, session: Session, entries: Sequence[dict[str, Any]]) -> None:
+        """Insert or update cache rows, never replacing a newer version with an older one."""
+        dialect = session.get_bind().dialect.name
+        builder: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        for part in chunks(entries):
+            statement = builder(PermissionRow).values(list(part))
+            columns = {
+                name: statement.excluded[name]
+                for name in (
+                    "decision",
+                    "status",
+                    "valid_from",
+                    "valid_until",
+                    "version",
+                    "tx_id",
+                )
+            }
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["pseudonym", "study"],
+                    set_=columns,
+                    where=PermissionRow.version < statement.excluded.version,
+                )
+            )
+
+    def checkpoint(self, session: Session, name: str) -> str | None:
+        row = session.get(CheckpointRow, name)
+        return None if row is None else row.checkpoint
+
+    def save_checkpoint(self, session: Session, name: str, checkpoint: str) -> None:
+        row = session.get(CheckpointRow, name)
+        if row is None:
+            session.add(CheckpointRow(name=name, checkpoint=checkpoint))
+        else:
+            row.checkpoint = checkpoint
+
+    def forget_permissions(self, session: Session) -> None:
+        """Drop the cache and its checkpoint (to rebuild from the ledger)."""
+        session.execute(delete(PermissionRow))
+        session.execute(delete(CheckpointRow))
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def document(self, session: Session, document_id: str) -> DocumentRow | None:
+        return session.get(DocumentRow, document_id)
