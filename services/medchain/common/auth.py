@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -174,11 +174,13 @@ class ApiKeyFile:
 
 def require_api_key(
     keys: ApiKeyFile, hospital: str
-) -> Callable[[HTTPAuthorizationCredentials | None], Caller]:
+) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[Caller]]:
     """A FastAPI dependency admitting only keys of `hospital`; it raises AuthenticationError (401)
     or WrongHospitalError (403), which the app maps to responses."""
 
-    def authenticated_caller(
+    # async, though it never awaits: a sync dependency costs every request a worker-thread hop,
+    # and the check is one stat() and one SHA-256
+    async def authenticated_caller(
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),  # noqa: B008
     ) -> Caller:
         if credentials is None or credentials.scheme.lower() != "bearer":

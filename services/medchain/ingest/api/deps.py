@@ -11,8 +11,8 @@ from medchain.ingest.errors import PayloadTooLargeError
 from medchain.ingest.service import IngestService
 
 
-def ingest_service(request: Request) -> IngestService:
-    """The service the app was built with."""
+async def ingest_service(request: Request) -> IngestService:
+    """The service the app was built with (async: no worker-thread hop for an attribute read)."""
     service: IngestService = request.app.state.ingest
     return service
 
