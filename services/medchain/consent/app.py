@@ -110,7 +110,9 @@ def create_service(
         return Backoff(settings.retry_initial_backoff_seconds, settings.retry_max_backoff_seconds)
 
     outbox = Outbox(store, sessions, ledger, cache, waiters, config, backoff(), clock)
-    follower = EventFollower(cache, ledger, settings.msp_id, backoff())
+    follower = EventFollower(
+        cache, ledger, settings.msp_id, backoff(), outbox.carries, settings.ledger_commit_seconds
+    )
     return ConsentService(
         settings, sessions, ledger, outbox, cache, follower, waiters, clock, closers
     )
@@ -120,7 +122,7 @@ def build_http_app(service: ConsentService, keys: ApiKeyFile | None = None) -> F
     """The FastAPI app; every route requires a bearer API key of this hospital."""
     settings = service.settings
     keys = keys or ApiKeyFile(keys_file(settings.home))
-    authenticate = require_api_key(keys, settings.hospital_id)
+    authenticate: api.deps.Authenticator = require_api_key(keys, settings.hospital_id)
     app = FastAPI(
         title=f"MedChain consent ({settings.hospital_id})",
         summary="Patient consent in (FHIR R4 Consent or compact JSON), recorded on the ledger.",

@@ -82,6 +82,7 @@ class PermissionCache:
         self._by_study: dict[str, dict[str, Permission]] = {}
         self._height = 0
         self._lock = threading.Lock()
+        self._published = threading.Condition(self._lock)
 
     def load(self) -> Checkpoint | None:
         """Read the persisted cache; return the event checkpoint to resume from (None: start)."""
@@ -126,6 +127,7 @@ class PermissionCache:
                 current = keys.get(permission.pseudonym)
                 if current is None or current.version < permission.version:
                     keys[permission.pseudonym] = permission
+            self._published.notify_all()
 
     def save_event(
         self, permissions: Sequence[Permission], checkpoint: Checkpoint | None, block: int
@@ -139,6 +141,22 @@ class PermissionCache:
         self.publish(permissions)
         with self._lock:
             self._height = max(self._height, block)
+
+    def _lacks(self, key: tuple[str, str], version: int) -> bool:
+        entry = self._by_study.get(key[1], {}).get(key[0])
+        return entry is None or entry.version < version
+
+    def lacking(self, versions: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+        """Those (pseudonym, study) keys whose cached version is below the one given."""
+        with self._lock:
+            return {k: v for k, v in versions.items() if self._lacks(k, v)}
+
+    def wait_for(self, versions: dict[tuple[str, str], int], timeout: float) -> bool:
+        """Wait until every key has at least its version (True) or `timeout` passes (False)."""
+        with self._published:
+            return self._published.wait_for(
+                lambda: not any(self._lacks(k, v) for k, v in versions.items()), timeout
+            )
 
     def get(self, pseudonym: str, study: str) -> Permission | None:
         with self._lock:

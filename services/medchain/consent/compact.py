@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from medchain.consent.fhir_consent import PURPOSES, PatientIdentifier, purpose_key, study_problem
 from medchain.consent.periods import Validity
@@ -43,6 +43,7 @@ class ConsentItemIn(BaseModel):
     )
     decision: Literal["permit", "deny"]
     period: PeriodIn | None = None
+    _validity: Validity = PrivateAttr(default_factory=Validity)
 
     @model_validator(mode="after")
     def _one_target_and_a_valid_period(self) -> Self:
@@ -52,7 +53,8 @@ class ConsentItemIn(BaseModel):
             raise ValueError(problem)
         if self.purpose is not None and self.purpose not in PURPOSES:
             raise ValueError(f"purpose must be one of {sorted(PURPOSES)}")
-        self.validity()
+        period = self.period or PeriodIn()
+        self._validity = Validity.from_fhir(period.start, period.end)
         return self
 
     @property
@@ -65,10 +67,8 @@ class ConsentItemIn(BaseModel):
         return PatientIdentifier(self.patient.system, self.patient.value)
 
     def validity(self) -> Validity:
-        """The period as instants; ValueError when it does not parse or ends before it starts."""
-        if self.period is None:
-            return Validity()
-        return Validity.from_fhir(self.period.start, self.period.end)
+        """The period as instants (parsed and checked when the item was validated)."""
+        return self._validity
 
 
 class ConsentBatchIn(BaseModel):

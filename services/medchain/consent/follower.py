@@ -1,14 +1,17 @@
 """The event follower: applies `ConsentRecorded` events to the permission cache, in ledger order.
 
-For each consent event that touches this hospital's org, it reads the transaction from the ledger
-(`qscc`) and takes the consents it wrote, so periods and versions come from the ledger itself,
-whoever submitted the transaction. It resumes from the checkpoint saved with the cache and, when
-the stream breaks or the peer is away, reconnects with backoff until it is stopped.
+For each consent event that touches this hospital's org, it needs the consents the transaction
+wrote (the event carries no periods): those the outbox committed itself arrive by its write-through
+(the chaincode's own result); for any other it reads the transaction from the peer (`qscc`). So
+periods and versions always come from the ledger, whoever submitted the transaction. It resumes
+from the checkpoint saved with the cache and, when the stream breaks or the peer is away,
+reconnects with backoff until it is stopped.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -20,6 +23,8 @@ from medchain.ledger import Checkpoint, ConsentRecorded, LedgerError
 from medchain.ledger.events import ChaincodeEvent
 
 EVENT_NAME = "ConsentRecorded"
+#: Whether the outbox is committing any of these (pseudonym, study) keys right now.
+InFlight = Callable[[set[tuple[str, str]]], bool]
 log = get_logger(__name__)
 
 
@@ -27,12 +32,20 @@ class EventFollower:
     """A background thread that keeps a `PermissionCache` fresh from chaincode events."""
 
     def __init__(
-        self, cache: PermissionCache, ledger: LedgerAccess, org: str, backoff: Backoff
+        self,
+        cache: PermissionCache,
+        ledger: LedgerAccess,
+        org: str,
+        backoff: Backoff,
+        in_flight: InFlight = lambda _keys: False,
+        write_through_wait: float = 5.0,
     ) -> None:
         self.cache = cache
         self.ledger = ledger
         self.org = org
         self.backoff = backoff
+        self.in_flight = in_flight
+        self.write_through_wait = write_through_wait
         self.checkpoint: Checkpoint | None = None
         self.events_applied = 0
         self._stop = threading.Event()
@@ -97,9 +110,22 @@ class EventFollower:
                 f"{EVENT_NAME} payload does not match docs/ledger-interface.md: {exc}",
                 tx_id=event.tx_id,
             ) from exc
+        versions = {
+            (c.pseudonym, c.study): c.version for c in recorded.changes if c.org == self.org
+        }
+        lacking = self.cache.lacking(versions)
+        if lacking and self.in_flight(set(lacking)):
+            # The outbox is committing these itself and writes its results through: wait for
+            # that rather than read the transaction back from the peer.
+            self.cache.wait_for(lacking, self.write_through_wait)
+            lacking = self.cache.lacking(lacking)
         permissions: list[Permission] = []
-        if any(change.org == self.org for change in recorded.changes):
+        if lacking:
             facts = self.ledger.transaction(event.tx_id)
-            permissions = [Permission.from_consent(c) for c in facts.consents if c.org == self.org]
+            permissions = [
+                Permission.from_consent(c)
+                for c in facts.consents
+                if c.org == self.org and (c.pseudonym, c.study) in lacking
+            ]
         self.cache.save_event(permissions, checkpoint, event.block_number)
         self.events_applied += 1

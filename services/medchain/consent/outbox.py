@@ -119,6 +119,11 @@ class Outbox:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True)
 
+    def carries(self, keys: set[Key]) -> bool:
+        """Whether a running job carries any of these keys."""
+        with self._cond:
+            return not self._busy.isdisjoint(keys)
+
     def nudge(self) -> None:
         """New pending changes are stored."""
         with self._cond:
@@ -140,8 +145,12 @@ class Outbox:
                     self._cond.wait(self._idle_wait())
                 lingering = self._nudged and self.config.linger > 0
                 self._dirty = self._nudged = False
-            if lingering:
-                self._stop.wait(self.config.linger)
+            if lingering and self._pending_count() < self.config.batch_size:
+                self._stop.wait(self.config.linger)  # a partial batch waits for company
+
+    def _pending_count(self) -> int:
+        with transaction(self.sessions) as session:
+            return self.store.count_pending(session, self.config.batch_size)
 
     def _idle_wait(self) -> float:
         paused = self._paused_until - time.monotonic()
@@ -194,7 +203,7 @@ class Outbox:
         records: list[Change] = []
         after, scanned = 0, 0
         while free - len(jobs) > 0 and scanned < SCAN_LIMIT:
-            page = self.store.pending(session, after, self.config.batch_size * 2)
+            page = self.store.pending(session, after, self.config.batch_size)
             if not page:
                 break
             for change in page:

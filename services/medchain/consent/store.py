@@ -7,7 +7,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,14 @@ from medchain.consent.tables import (
 )
 
 OPEN_STATES: tuple[ChangeState, ...] = ("pending", "submitting", "in_doubt")
+_PERMISSION_UPDATES = (
+    "decision",
+    "status",
+    "valid_from",
+    "valid_until",
+    "version",
+    "tx_id",
+)
 
 
 class ConsentStore:
@@ -77,6 +85,11 @@ class ConsentStore:
             .limit(limit)
         )
         return [change_from_row(r) for r in rows]
+
+    def count_pending(self, session: Session, up_to: int) -> int:
+        """How many changes are pending, counting no further than `up_to`."""
+        found = select(ChangeRow.seq).where(ChangeRow.state == "pending").limit(up_to).subquery()
+        return int(session.execute(select(func.count()).select_from(found)).scalar_one())
 
     def in_states(self, session: Session, states: Collection[str]) -> list[Change]:
         rows = session.execute(
@@ -224,28 +237,22 @@ class ConsentStore:
 
     def upsert_permissions(self, session: Session, entries: Sequence[dict[str, Any]]) -> None:
         """Insert or update cache rows, never replacing a newer version with an older one."""
+        if not entries:
+            return
+        table = PermissionRow.__table__
         dialect = session.get_bind().dialect.name
         builder: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = builder(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["pseudonym", "study"],
+            set_={name: statement.excluded[name] for name in _PERMISSION_UPDATES},
+            where=table.c.version < statement.excluded.version,
+        )
+        # One compiled statement, many parameter sets (executemany), rather than a VALUES list
+        # compiled anew for every call.
+        connection = session.connection()
         for part in chunks(entries):
-            statement = builder(PermissionRow).values(list(part))
-            columns = {
-                name: statement.excluded[name]
-                for name in (
-                    "decision",
-                    "status",
-                    "valid_from",
-                    "valid_until",
-                    "version",
-                    "tx_id",
-                )
-            }
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["pseudonym", "study"],
-                    set_=columns,
-                    where=PermissionRow.version < statement.excluded.version,
-                )
-            )
+            connection.execute(statement, list(part))
 
     def checkpoint(self, session: Session, name: str) -> str | None:
         row = session.get(CheckpointRow, name)

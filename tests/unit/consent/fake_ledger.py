@@ -105,6 +105,7 @@ class FakeLedger:
         self.break_events = False
         self.batches: list[int] = []
         self.write_calls = 0
+        self.transaction_reads = 0
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -244,6 +245,7 @@ class FakeLedger:
         return CommitStatus(tx_id, VALID, "VALID", self.transactions[tx_id][0])
 
     def transaction(self, tx_id: str) -> TransactionFacts:
+        self.transaction_reads += 1
         _, consents = self.transactions[tx_id]
         return TransactionFacts(tx_id, True, ("h1MSP", "h2MSP"), consents)
 

@@ -171,6 +171,23 @@ def test_the_outbox_writes_through_to_the_permission_cache(
     assert service.cache.filter("diabetes-2026", [pseudonym], ledger.now) == [pseudonym]
 
 
+def test_the_follower_takes_the_outboxs_own_commits_from_its_write_through(
+    service: ConsentService, ledger: FakeLedger
+) -> None:
+    accepted = service.accept_compact(body(*(compact(str(i)) for i in range(10))), "it")
+    wait_until(lambda: committed(service, accepted.submission_id))
+    wait_until(lambda: service.follower.events_applied == 1)
+
+    pseudonym = "e" * 64
+    foreign = service.submission(accepted.submission_id).changes[0].ledger_input()
+    ledger.record_batch([foreign.model_copy(update={"pseudonym": pseudonym})])  # not ours
+    wait_until(lambda: service.follower.events_applied == 2)
+
+    assert ledger.transaction_reads == 1  # only the transaction the outbox did not submit
+    assert service.cache.get(pseudonym, "diabetes-2026") is not None
+    assert service.cache.height == ledger.block
+
+
 def test_the_ledger_gets_the_validated_period(service: ConsentService, ledger: FakeLedger) -> None:
     accepted = service.accept_compact(body(compact("1", start="2024", end="2025-06")), "it")
     wait_until(lambda: committed(service, accepted.submission_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,20 +13,24 @@ from medchain.common.http import read_limited_body
 from medchain.consent.errors import PayloadTooLargeError
 from medchain.consent.service import ConsentService
 
+#: What `medchain.common.auth.require_api_key` builds: credentials in, the caller out.
+Authenticator = Callable[[HTTPAuthorizationCredentials | None], Awaitable[Caller]]
 
-def consent_service(request: Request) -> ConsentService:
+
+# async although they never await I/O: a sync dependency costs each request a worker-thread hop
+async def consent_service(request: Request) -> ConsentService:
     """The service the app was built with."""
     service: ConsentService = request.app.state.consent
     return service
 
 
-def authenticated_caller(
+async def authenticated_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
     """The caller of this hospital's API key (401 or 403 otherwise; see common.auth)."""
-    caller: Caller = request.app.state.authenticate(credentials)
-    return caller
+    authenticate: Authenticator = request.app.state.authenticate
+    return await authenticate(credentials)
 
 
 ServiceDep = Annotated[ConsentService, Depends(consent_service)]
