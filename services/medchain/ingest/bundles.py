@@ -64,7 +64,7 @@ class Entry:
             or _URN_UUID.match(self.full_url or "")
         )
 
-    @property
+    @cached_property
     def resource_type(self) -> str:
         return str(self.resource.get("resourceType"))
 

@@ -38,16 +38,22 @@ _RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})$")
 
 def _references(resource: JSON) -> list[dict[str, Any]]:
     """Every Reference-shaped dict inside a resource (anything with a string `reference`)."""
+    # exact type checks: decoded JSON holds only dict, list and scalars, and this runs on every
+    # element of every resource
     found: list[dict[str, Any]] = []
     stack: list[Any] = [resource]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("reference"), str):
+        node = pop()
+        children = node
+        if type(node) is dict:
+            if type(node.get("reference")) is str:
                 found.append(node)
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        else:
-            stack.extend(v for v in node if isinstance(v, dict | list))
+            children = node.values()
+        for child in children:
+            kind = type(child)
+            if kind is dict or kind is list:
+                push(child)
     return found
 
 
