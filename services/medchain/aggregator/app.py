@@ -28,6 +28,7 @@ from medchain.common.errors import (
 )
 from medchain.common.http import install_operational_routes
 from medchain.common.logging import configure_logging, get_logger
+from medchain.dashboard.app import mount as mount_dashboard
 from medchain.ledger import ConnectionProfile, Gateway, StudyLedger, connect
 
 SERVICE_NAME = "aggregator"
@@ -110,6 +111,7 @@ def build_http_app(service: AggregatorService, *, resume: bool = True) -> FastAP
         checks={"database": database_reachable, "ledger": ledger_reachable},
     )
     app.include_router(api.router())
+    mount_dashboard(app, service)
     return app
 
 

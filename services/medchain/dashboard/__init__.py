@@ -1,0 +1,1 @@
+"""The aggregator's web dashboard: studies, rounds, models and their audit, consent, the network."""
