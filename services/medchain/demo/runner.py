@@ -160,17 +160,15 @@ class DemoRun:
         """Follow a 202's status URL until the ledger commit is confirmed."""
         if response.status_code != 202:
             return
-        status_url = response.json().get("status_url") or response.headers.get("Location")
-        if not status_url:
-            return
-        url = status_url if status_url.startswith("http") else str(response.url.join(status_url))
+        status_url = response.headers.get("Location") or response.json()["status_url"]
+        url = str(response.url.join(status_url))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = self.http.get(url, headers=self._auth(hospital)).json()
-            if state.get("status") in {"committed", "done"} or state.get("pending", 1) == 0:
+            submission = self.http.get(url, headers=self._auth(hospital)).json()
+            if submission["state"] == "committed":
                 return
-            if state.get("status") == "rejected":
-                raise RuntimeError(f"consent change rejected: {state}")
+            if submission["state"] in {"rejected", "partial"}:
+                raise RuntimeError(f"consent changes not all committed: {submission['counts']}")
             time.sleep(0.5)
         raise RuntimeError(f"consent changes not committed within {timeout}s: {url}")
 

@@ -21,6 +21,10 @@ from medchain.common.studies import (
 
 LOCAL_SYSTEM_BASE = "http://medchain.example/fhir/CodeSystem/"
 IDENTIFIER_SYSTEM = "urn:medchain:demo:mrn"
+#: The local code systems of the demo tables; the local federation's ingest services accept them.
+DEMO_CODE_SYSTEMS = sorted(
+    LOCAL_SYSTEM_BASE + name for name in ("breast-cancer", "diabetes", "lung")
+)
 UCUM = "http://unitsofmeasure.org"
 #: Observation and reference dates of the demo records; ages are computed at REFERENCE_DATE.
 REFERENCE_DATE = dt.date(2026, 1, 1)

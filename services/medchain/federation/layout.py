@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from medchain.demo.tables import DEMO_CODE_SYSTEMS
 
 #: Offsets within a hospital's block of ten ports.
 INGEST_HTTP, INGEST_GRPC, CONSENT_HTTP, CONSENT_GRPC, TRAINER_GRPC, TRAINER_HTTP = range(6)
@@ -35,6 +38,8 @@ class ServicePlan:
     env: dict[str, str] = field(default_factory=dict)
     http_port: int = 0
     grpc_port: int | None = None
+    #: Ingest and consent answer every endpoint, /healthz included, only with a bearer key.
+    needs_key: bool = False
 
     @property
     def url(self) -> str:
@@ -120,9 +125,14 @@ class FederationLayout:
                         "MEDCHAIN_INGEST_HOSPITAL_ID": h,
                         "MEDCHAIN_INGEST_HTTP_PORT": str(self.port(h, INGEST_HTTP)),
                         "MEDCHAIN_INGEST_GRPC_PORT": str(self.port(h, INGEST_GRPC)),
+                        "MEDCHAIN_INGEST_LOCAL_CODE_SYSTEMS": json.dumps(DEMO_CODE_SYSTEMS),
+                        "MEDCHAIN_INGEST_TLS_CERT": str(cert),
+                        "MEDCHAIN_INGEST_TLS_KEY": str(key),
+                        "MEDCHAIN_INGEST_TLS_TRUSTED_CAS": str(cas),
                     },
                     self.port(h, INGEST_HTTP),
                     self.port(h, INGEST_GRPC),
+                    needs_key=True,
                 )
             )
             plans.append(
@@ -138,9 +148,13 @@ class FederationLayout:
                         "MEDCHAIN_CONSENT_HTTP_PORT": str(self.port(h, CONSENT_HTTP)),
                         "MEDCHAIN_CONSENT_GRPC_PORT": str(self.port(h, CONSENT_GRPC)),
                         "MEDCHAIN_CONSENT_LEDGER_PROFILE": str(self.profile(h, "User1")),
+                        "MEDCHAIN_CONSENT_TLS_CERT": str(cert),
+                        "MEDCHAIN_CONSENT_TLS_KEY": str(key),
+                        "MEDCHAIN_CONSENT_TLS_TRUSTED_CAS": str(cas),
                     },
                     self.port(h, CONSENT_HTTP),
                     self.port(h, CONSENT_GRPC),
+                    needs_key=True,
                 )
             )
             plans.append(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from medchain.federation.credentials import api_keys, hospital_secrets, service_tls
+from medchain.federation.credentials import api_keys, hospital_secrets, read_key, service_tls
 from medchain.federation.layout import FederationLayout, FederationSettings, ServicePlan
 from medchain.network import processes
 from medchain.network.config import NetworkSettings
@@ -56,6 +56,11 @@ class Federation:
             hospital_secrets(self.layout), service_tls(self.layout, self.network.layout)
         )
 
+    def _health_headers(self, plan: ServicePlan) -> dict[str, str] | None:
+        if not (plan.needs_key and plan.hospital):
+            return None
+        return {"Authorization": f"Bearer {read_key(self.layout, plan.hospital)}"}
+
     def _spec(self, plan: ServicePlan) -> processes.ProcessSpec:
         return processes.ProcessSpec(
             name=plan.name,
@@ -65,6 +70,7 @@ class Federation:
             pid_file=self.layout.root / "pids" / f"{plan.name}.pid",
             log_file=self.layout.root / "logs" / f"{plan.name}.log",
             health_url=plan.health_url,
+            health_headers=self._health_headers(plan),
         )
 
     def up(self) -> list[ComponentStatus]:
@@ -120,7 +126,9 @@ class Federation:
         ]
         for plan in self.plans():
             pid = processes.read_pid(self.layout.root / "pids" / f"{plan.name}.pid")
-            healthy = pid is not None and processes.http_ok(plan.health_url)
+            healthy = pid is not None and processes.http_ok(
+                plan.health_url, headers=self._health_headers(plan)
+            )
             rows.append(
                 ComponentStatus(plan.name, plan.hospital or "-", plan.kind, plan.url, healthy, pid)
             )

@@ -146,12 +146,21 @@ class FabricNetwork:
         return self.status()
 
     def _ensure_crypto(self) -> None:
-        if (self.layout.organizations / "ordererOrganizations").exists():
-            return
-        self.progress("generating crypto material with cryptogen")
         self.layout.root.mkdir(parents=True, exist_ok=True)
         config = self.layout.root / "crypto-config.yaml"
-        config.write_text(configs.crypto_config(self.layout))
+        wanted = configs.crypto_config(self.layout)
+        if (self.layout.organizations / "ordererOrganizations").exists():
+            if config.exists() and config.read_text() == wanted:
+                return
+            # Material from an older layout (e.g. fewer users): add what is missing, keep the rest.
+            config.write_text(wanted)
+            self.cli.run(
+                "cryptogen",
+                ["extend", f"--config={config}", f"--input={self.layout.organizations}"],
+            )
+            return
+        self.progress("generating crypto material with cryptogen")
+        config.write_text(wanted)
         self.cli.run(
             "cryptogen",
             ["generate", f"--config={config}", f"--output={self.layout.organizations}"],

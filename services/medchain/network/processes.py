@@ -30,6 +30,8 @@ class ProcessSpec:
     health_url: str | None = None
     #: For processes without an HTTP health endpoint: ready once this loopback port accepts.
     ready_port: int | None = None
+    #: Headers the health check sends (e.g. a bearer key where every endpoint needs one).
+    health_headers: Mapping[str, str] | None = None
 
 
 def read_pid(pid_file: Path) -> int | None:
@@ -101,7 +103,7 @@ def wait_healthy(spec: ProcessSpec, timeout: float) -> None:
                 f"{spec.name} exited during start-up; last lines of {spec.log_file}:\n"
                 + tail(spec.log_file)
             )
-        if spec.health_url is not None and http_ok(spec.health_url):
+        if spec.health_url is not None and http_ok(spec.health_url, headers=spec.health_headers):
             return
         if spec.ready_port is not None and port_open(spec.ready_port):
             return
@@ -113,12 +115,13 @@ def wait_healthy(spec: ProcessSpec, timeout: float) -> None:
     )
 
 
-def http_ok(url: str, timeout: float = 1.0) -> bool:
+def http_ok(url: str, timeout: float = 1.0, headers: Mapping[str, str] | None = None) -> bool:
     """True when a GET on a loopback URL answers 200."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"health checks only target loopback URLs, got {url}")
+    request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310 - loopback
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
