@@ -1,23 +1,34 @@
-"""Bring-up time and memory of the local Fabric network for several consortium sizes.
+"""Scale: bring-up time, memory and federated round time for 3, 5 and 10 hospitals.
 
 Each size starts from an empty MEDCHAIN_HOME with cached Fabric binaries and a built chaincode
 server, and is timed until the chaincode definition is committed and every server answers. Memory
-is the summed resident set of every orderer, peer and chaincode server right after bring-up.
+is the summed resident set of every orderer, peer and chaincode server right after bring-up, and
+again after a short study. Then a short breast cancer study (3 FedAvg rounds, every hospital a
+participant, every round endorsed on the ledger) runs in-process on that network: every
+hospital's ingest and trainer plus the aggregator live in this Python process, whose resident set
+is reported as the services' memory.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.federated_study import run_study
 from medchain.network import chaincode, processes
 from medchain.network.binaries import ensure_fabric
 from medchain.network.config import Layout, NetworkSettings
 from medchain.network.fabric_network import FabricNetwork
 
 BASE_PORT = 27000
+STUDY_ROUNDS = 3
 
 
 def rss_bytes(pid: int) -> int:
@@ -33,8 +44,12 @@ def _network_pids(layout: Layout) -> list[int]:
     return [p for p in pids if p]
 
 
-def measure(hospitals: int, home: Path) -> dict[str, Any]:
-    """Bring up one network, measure it, remove it."""
+def _mib(value: int) -> float:
+    return round(value / 2**20, 1)
+
+
+def measure(hospitals: int, home: Path, study_rounds: int = STUDY_ROUNDS) -> dict[str, Any]:
+    """Bring up one network, measure it, run a short study on it, remove it."""
     settings = NetworkSettings(home=home, hospitals=hospitals, fabric_base_port=BASE_PORT)
     network = FabricNetwork(settings=settings, hospitals=hospitals)
     chaincode.build_server(network.layout, chaincode.source_hash())  # compile outside the timing
@@ -46,36 +61,92 @@ def measure(hospitals: int, home: Path) -> dict[str, Any]:
             raise RuntimeError(f"network of {hospitals} hospitals is not healthy after up")
         pids = _network_pids(network.layout)
         memory = sum(rss_bytes(pid) for pid in pids)
-        return {
+        row: dict[str, Any] = {
             "hospitals": hospitals,
             "processes": len(pids),
             "bring_up_s": round(elapsed, 2),
-            "memory_mib": round(memory / 2**20, 1),
+            "memory_mib": _mib(memory),
             "memory_per_hospital_mib": round(memory / 2**20 / hospitals, 1),
         }
+        if study_rounds:
+            study, _ = run_study(network, home / "study", "breast_cancer", study_rounds)
+            nodes_after = sum(rss_bytes(pid) for pid in _network_pids(network.layout))
+            services = rss_bytes(os.getpid())
+            times = [float(r["timings"]["total_s"]) for r in study.rounds]
+            row.update(
+                {
+                    "study_setup_s": round(sum(study.setup_s.values()), 1),
+                    "round_s_median": round(statistics.median(times), 3),
+                    "round_ledger_s_median": round(
+                        statistics.median(float(r["timings"]["ledger_s"]) for r in study.rounds),
+                        3,
+                    ),
+                    "final_accuracy": round(study.rounds[-1]["metrics"]["accuracy"], 4),
+                    "nodes_after_study_mib": _mib(nodes_after),
+                    "python_services_mib": _mib(services),
+                    "total_memory_mib": _mib(nodes_after + services),
+                }
+            )
+        return row
     finally:
         network.clean()
+
+
+def measure_in_subprocess(hospitals: int) -> dict[str, Any]:
+    """`measure` in a fresh Python process, so each size's services memory is its own."""
+    with tempfile.TemporaryDirectory(prefix="medchain-bench-") as tmp:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.network_bringup", str(hospitals), tmp],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.PIPE,
+            timeout=1800,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"measuring {hospitals} hospitals exited {done.returncode}")
+    row: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return row
+
+
+def _growth(rows: list[dict[str, Any]], key: str) -> float:
+    first, last = rows[0], rows[-1]
+    change = float(last[key]) - float(first[key])
+    return change / (int(last["hospitals"]) - int(first["hospitals"]))
 
 
 def run(quick: bool) -> dict[str, Any]:
     """Measure N = 3 (quick) or N = 3, 5, 10 (full)."""
     ensure_fabric()
     sizes = [3] if quick else [3, 5, 10]
-    rows = []
-    for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="medchain-bench-") as tmp:
-            rows.append(measure(size, Path(tmp)))
+    rows = [measure_in_subprocess(size) for size in sizes]
     notes = ["goal for 3 hospitals: bring-up under 15 s and all nodes under 1 GiB"]
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
-        growth_t = (last["bring_up_s"] - first["bring_up_s"]) / (
-            last["hospitals"] - first["hospitals"]
-        )
-        growth_m = (last["memory_mib"] - first["memory_mib"]) / (
-            last["hospitals"] - first["hospitals"]
-        )
         notes.append(
-            f"growth from {first['hospitals']} to {last['hospitals']} hospitals: "
-            f"{growth_t:+.2f} s and {growth_m:+.1f} MiB per added hospital"
+            f"growth from {first['hospitals']} to {last['hospitals']} hospitals, per added "
+            f"hospital: bring-up {_growth(rows, 'bring_up_s'):+.2f} s, node memory "
+            f"{_growth(rows, 'memory_mib'):+.1f} MiB, total memory after the study "
+            f"{_growth(rows, 'total_memory_mib'):+.1f} MiB, median round "
+            f"{_growth(rows, 'round_s_median'):+.3f} s "
+            f"({last['round_s_median'] / first['round_s_median']:.2f}x the round time for "
+            f"{last['hospitals'] / first['hospitals']:.2f}x the hospitals)"
         )
-    return {"title": "Fabric network bring-up and memory", "rows": rows, "notes": notes}
+    notes += [
+        "processes = orderers (3) + one peer and one chaincode server per hospital",
+        "memory_mib: Fabric nodes right after bring-up; nodes_after_study_mib: the same after the "
+        "study; python_services_mib: this process, which runs every hospital's ingest and trainer "
+        "and the aggregator in-process; total = the two",
+        f"study: breast cancer split non-IID over all hospitals, {STUDY_ROUNDS} FedAvg rounds, "
+        "MAJORITY endorsement; study_setup_s = services start + FHIR ingest + consents on the "
+        "ledger + study creation; round times from the aggregator's round timings",
+    ]
+    return {
+        "title": "Scale: Fabric bring-up, memory and federated round time by consortium size",
+        "rows": rows,
+        "notes": notes,
+    }
+
+
+if __name__ == "__main__":
+    # python -m bench.network_bringup HOSPITALS HOME: measure one size, print its row as JSON.
+    print(json.dumps(measure(int(sys.argv[1]), Path(sys.argv[2]))), flush=True)
