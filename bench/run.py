@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 
-from bench.report import render_report, write_result
+from bench.report import render_report, use_quick_output, write_result
 
-#: Benchmark modules under bench/, each with `run(quick: bool) -> dict`.
-BENCHMARKS = ["network_bringup", "ledger_throughput"]
+#: Benchmark modules under bench/, each with `run(quick: bool) -> dict`, in report order.
+BENCHMARKS = [
+    "federated_round",
+    "ledger_throughput",
+    "federated_accuracy",
+    "network_bringup",
+    "ingest_rate",
+]
 
 
 def main(argv: list[str]) -> int:
@@ -18,7 +25,10 @@ def main(argv: list[str]) -> int:
         return 2
     quick = argv[1] == "quick"
     selected = argv[2:] or BENCHMARKS
-    command = " ".join(["python -m bench.run", *argv[1:]])
+    use_quick_output(quick)
+    command = " ".join([".venv/bin/python -m bench.run", *argv[1:]])
+    if not argv[2:] and os.environ.get("MAKELEVEL"):
+        command = "make bench-quick" if quick else "make bench"
     failed = []
     for name in selected:
         print(f"== {name}", flush=True)
@@ -32,7 +42,7 @@ def main(argv: list[str]) -> int:
         for row in result.get("rows", []):
             print("  ", row)
         print(f"   -> {path}")
-    report = render_report()
+    report = render_report(BENCHMARKS)
     print(f"report: {report}")
     if failed:
         print(f"failed benchmarks: {', '.join(failed)}", file=sys.stderr)
