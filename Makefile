@@ -67,5 +67,6 @@ bench-quick: install
 	$(PY) -m bench.run quick
 
 clean:
+	-test -x $(VENV)/bin/medchain && $(VENV)/bin/medchain down
 	-test -x $(VENV)/bin/medchain && $(VENV)/bin/medchain network clean
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist services/*.egg-info chaincode/bin
