@@ -67,6 +67,14 @@ class AuditReport:
         }
 
 
+def _load(store: Artifacts, digest: str) -> Parameters | None:
+    """The artifact if it is present and intact, else None (its own check says why)."""
+    try:
+        return store.get(digest)
+    except (ModelNotFoundError, TamperedArtifactError):
+        return None
+
+
 def _stored_hash_ok(report: AuditReport, store: Artifacts, digest: str, what: str) -> bool:
     try:
         store.get(digest)
@@ -119,20 +127,23 @@ def audit_model(
         for org in step.included:
             digest = step.updates.get(org, "")
             updates_ok &= _stored_hash_ok(report, store, digest, f"{prefix} update of {org}")
-        parent_ok = store.has(step.parent_model_hash)
         if spec is None or spec.strategy.name not in STATELESS:
             continue
-        if not (model_ok and updates_ok and parent_ok):
+        parent = _load(store, step.parent_model_hash)
+        inputs = [
+            (org, _load(store, step.updates.get(org, "")), ledger_round.updates[org].sample_count)
+            for org in step.included
+        ]
+        if not (model_ok and updates_ok) or parent is None:
             report.check(f"{prefix} aggregation recomputed", False, "inputs missing or altered")
             continue
         strategy = strategy_from_name(spec.strategy.name, **spec.strategy.typed_options())
         recomputed = strategy.aggregate(
-            store.get(step.parent_model_hash),
+            parent,
             [
-                ClientUpdate(
-                    org, store.get(step.updates[org]), ledger_round.updates[org].sample_count
-                )
-                for org in step.included
+                ClientUpdate(org, params, count)
+                for org, params, count in inputs
+                if params is not None
             ],
         )
         digest = parameters_hash(recomputed)

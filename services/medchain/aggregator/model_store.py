@@ -6,11 +6,23 @@ import os
 import tempfile
 from pathlib import Path
 
+from google.protobuf.message import DecodeError
+
 from medchain.aggregator.errors import ModelNotFoundError, TamperedArtifactError
 from medchain.common.serde import parameters_from_bytes, parameters_to_bytes
 from medchain.common.tensors import Parameters, parameters_hash
 
 _HEX = frozenset("0123456789abcdef")
+
+
+def decode_artifact(digest: str, data: bytes) -> Parameters:
+    """Parameters from stored bytes; TamperedArtifactError when they are not parameters at all."""
+    try:
+        return parameters_from_bytes(data)
+    except (DecodeError, ValueError) as exc:
+        raise TamperedArtifactError(
+            f"stored artifact {digest} is not a parameter set: {exc}"
+        ) from exc
 
 
 class ModelStore:
@@ -44,7 +56,7 @@ class ModelStore:
 
     def get(self, digest: str) -> Parameters:
         """The parameters named `digest`; TamperedArtifactError if the file no longer matches."""
-        params = parameters_from_bytes(self.raw(digest))
+        params = decode_artifact(digest, self.raw(digest))
         actual = parameters_hash(params)
         if actual != digest:
             raise TamperedArtifactError(f"stored artifact {digest} now hashes to {actual}")

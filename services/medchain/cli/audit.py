@@ -15,7 +15,7 @@ from rich.console import Console
 
 from medchain.aggregator.audit import audit_model
 from medchain.aggregator.errors import ModelNotFoundError, TamperedArtifactError
-from medchain.common.serde import parameters_from_bytes
+from medchain.aggregator.model_store import decode_artifact
 from medchain.common.studies import StudySpec
 from medchain.common.tensors import Parameters, parameters_hash
 from medchain.federation.supervisor import Federation
@@ -46,7 +46,7 @@ class RemoteArtifacts:
         data = self._fetch(digest)
         if data is None:
             raise ModelNotFoundError(f"the aggregator has no artifact {digest}")
-        params = parameters_from_bytes(data)
+        params = decode_artifact(digest, data)
         actual = parameters_hash(params)
         if actual != digest:
             raise TamperedArtifactError(f"artifact {digest} downloaded hashes to {actual}")

@@ -88,3 +88,11 @@ def test_model_store_round_trip_and_tamper_detection(tmp_path: Path) -> None:
         store.get("c" * 64)
     with pytest.raises(ModelNotFoundError):
         store.path("../../etc/passwd")
+
+
+def test_garbage_in_the_store_is_reported_as_tampering_not_a_crash(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    digest = store.put(params(0.5))
+    store.path(digest).write_bytes(b"\x08\xff\xff not a tensor set")
+    with pytest.raises(TamperedArtifactError, match="not a parameter set"):
+        store.get(digest)
