@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from concurrent import futures
+from typing import Any
 
 import grpc
 import uvicorn
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from medchain.common.auth import (
     ApiKeyFile,
@@ -80,6 +81,14 @@ def http_status(exc: MedChainError) -> int:
     return next((status for kind, status in _HTTP_STATUS if isinstance(exc, kind)), 500)
 
 
+def _larger_wal_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    # A batch of 1,000 changes writes a few hundred pages; checkpointing every 10,000 pages
+    # rather than SQLite's 1,000 syncs the database file ten times less often (as ingest does).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.close()
+
+
 def create_service(
     settings: ConsentSettings,
     ledger: LedgerAccess | None = None,
@@ -87,6 +96,8 @@ def create_service(
 ) -> ConsentService:
     """Open the database (schema to head) and the ledger, and wire the service; `start()` it."""
     engine = make_engine(settings.database())
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _larger_wal_checkpoints)
     migrations.upgrade(engine)
     sessions = make_session_factory(engine)
     closers: list[Callable[[], None]] = []

@@ -1,9 +1,10 @@
 """The permission cache: this hospital's consent keys as the ledger holds them, for fast filters.
 
-Built from the ledger and kept fresh two ways: the outbox writes through what its own transactions
+Built from the ledger and kept fresh two ways: the outbox publishes what its own transactions
 committed (so a revocation leaves the filter the moment it commits), and the event follower
-applies every `ConsentRecorded` event with the consents its transaction wrote, saving its
-checkpoint in the same database transaction. No update replaces a newer version of a key.
+applies every `ConsentRecorded` event, persisting the event's permissions with its checkpoint in
+one database transaction (after a crash it resumes from there and reads again whatever it lacks).
+No update replaces a newer version of a key.
 `height` is a lower bound: every consent change committed in a block below it is reflected.
 """
 
@@ -157,6 +158,12 @@ class PermissionCache:
             return self._published.wait_for(
                 lambda: not any(self._lacks(k, v) for k, v in versions.items()), timeout
             )
+
+    def entries(self, keys: Iterable[tuple[str, str]]) -> list[Permission]:
+        """The cached permissions of these (pseudonym, study) keys (those present)."""
+        with self._lock:
+            found = (self._by_study.get(study, {}).get(pseudonym) for pseudonym, study in keys)
+            return [entry for entry in found if entry is not None]
 
     def get(self, pseudonym: str, study: str) -> Permission | None:
         with self._lock:

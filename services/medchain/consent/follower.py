@@ -119,10 +119,10 @@ class EventFollower:
             # that rather than read the transaction back from the peer.
             self.cache.wait_for(lacking, self.write_through_wait)
             lacking = self.cache.lacking(lacking)
-        permissions: list[Permission] = []
+        permissions = self.cache.entries(k for k in versions if k not in lacking)
         if lacking:
             facts = self.ledger.transaction(event.tx_id)
-            permissions = [
+            permissions += [
                 Permission.from_consent(c)
                 for c in facts.consents
                 if c.org == self.org and (c.pseudonym, c.study) in lacking

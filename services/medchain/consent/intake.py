@@ -149,7 +149,10 @@ def store_request(
 ) -> Accepted:
     """Store the documents and their pending changes atomically."""
     submission_id = uuid.uuid4().hex
-    document_ids = [uuid.uuid4().hex for _ in documents]
+    # Ids within a submission extend its random prefix (96 bits) with a counter: unique, and
+    # cheaper than a random id for each of 10,000 rows.
+    prefix = submission_id[:24]
+    document_ids = [f"{prefix}{i:08x}" for i in range(len(documents))]
     rows, hashes = [], []
     for document_id, document in zip(document_ids, documents, strict=True):
         content = dict(document.content)
@@ -169,7 +172,7 @@ def store_request(
     created = to_db(now)
     change_rows = [
         {
-            "change_id": uuid.uuid4().hex,
+            "change_id": f"{prefix}{position:08x}",
             "submission_id": submission_id,
             "position": position,
             "document_id": document_ids[change.document],

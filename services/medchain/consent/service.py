@@ -196,16 +196,20 @@ class ConsentService:
         while True:
             woken = self.waiters.register(submission_id)
             try:
-                current = await asyncio.to_thread(self.submission, submission_id)
+                still_open = await asyncio.to_thread(self._open_count, submission_id)
                 remaining = deadline - loop.time()
-                if current.final or remaining <= 0:
-                    return current
+                if not still_open or remaining <= 0:
+                    return await asyncio.to_thread(self.submission, submission_id)
                 try:
                     await asyncio.wait_for(woken, remaining)
                 except TimeoutError:
                     continue
             finally:
                 self.waiters.discard(submission_id, woken)
+
+    def _open_count(self, submission_id: str) -> int:
+        with transaction(self.sessions) as session:
+            return self.store.open_count(session, submission_id)
 
     def fhir_document(self, document_id: str) -> dict[str, object]:
         """A stored FHIR Consent as stored."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,21 @@ _PERMISSION_UPDATES = (
 )
 
 
+def _update_by_seq(session: Session, columns: set[str], rows: Sequence[dict[str, Any]]) -> None:
+    """One compiled UPDATE ... WHERE seq = ?, executed for many rows (executemany)."""
+    if not rows:
+        return
+    table = cast(Table, ChangeRow.__table__)
+    statement = (
+        update(table)
+        .where(table.c.seq == bindparam("b_seq"))
+        .values({name: bindparam(name) for name in sorted(columns)})
+    )
+    connection = session.connection()
+    for part in chunks(rows):
+        connection.execute(statement, list(part))
+
+
 class ConsentStore:
     """Every query of the consent service; each takes the session of the caller's transaction."""
 
@@ -57,6 +72,13 @@ class ConsentStore:
 
     def submission(self, session: Session, submission_id: str) -> SubmissionRow | None:
         return session.get(SubmissionRow, submission_id)
+
+    def open_count(self, session: Session, submission_id: str) -> int:
+        """How many changes of a submission are not final yet."""
+        query = select(func.count()).where(
+            ChangeRow.submission_id == submission_id, ChangeRow.state.in_(OPEN_STATES)
+        )
+        return int(session.execute(query).scalar_one())
 
     def submission_changes(self, session: Session, submission_id: str) -> list[Change]:
         rows = session.execute(
@@ -139,11 +161,12 @@ class ConsentStore:
         self, session: Session, commits: Sequence[Committed], now: dt.datetime
     ) -> None:
         finished = to_db(now)
-        session.execute(
-            update(ChangeRow),
+        _update_by_seq(
+            session,
+            {"state", "tx_id", "block_number", "ledger_version", "finished_at"},
             [
                 {
-                    "seq": c.seq,
+                    "b_seq": c.seq,
                     "state": "committed",
                     "tx_id": c.tx_id,
                     "block_number": c.block_number,
@@ -158,11 +181,12 @@ class ConsentStore:
         self, session: Session, rejections: Sequence[Rejected], now: dt.datetime
     ) -> None:
         finished = to_db(now)
-        session.execute(
-            update(ChangeRow),
+        _update_by_seq(
+            session,
+            {"state", "reason_code", "reason", "finished_at"},
             [
                 {
-                    "seq": r.seq,
+                    "b_seq": r.seq,
                     "state": "rejected",
                     "reason_code": r.code,
                     "reason": r.reason,

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from medchain.common.db import transaction
+from medchain.consent.cache import PermissionCache
 from medchain.consent.service import ConsentService
 from medchain.consent.settings import ConsentSettings
 from medchain.ledger import LedgerUnavailable
@@ -186,6 +187,9 @@ def test_the_follower_takes_the_outboxs_own_commits_from_its_write_through(
     assert ledger.transaction_reads == 1  # only the transaction the outbox did not submit
     assert service.cache.get(pseudonym, "diabetes-2026") is not None
     assert service.cache.height == ledger.block
+    reloaded = PermissionCache(service.store, service.sessions)
+    reloaded.load()
+    assert len(reloaded) == 11  # the follower persisted the outbox's ten and the foreign one
 
 
 def test_the_ledger_gets_the_validated_period(service: ConsentService, ledger: FakeLedger) -> None:
