@@ -16,6 +16,7 @@ BENCHMARKS = [
     "federated_accuracy",
     "network_bringup",
     "ingest_rate",
+    "consent_throughput",
 ]
 
 
