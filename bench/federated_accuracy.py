@@ -50,6 +50,12 @@ def run(quick: bool) -> dict[str, Any]:
                     "per_round": " ".join(f"{v:.4f}" for v in union),
                 }
             )
+            notes += [f"{dataset}: recovery: {event}" for event in study.events]
+            for number, error in sorted(study.resumed.items()):
+                notes.append(
+                    f"{dataset}: round {number} failed once ({error}); the aggregator resumed it "
+                    "from the ledger"
+                )
             if study.metric == "accuracy":
                 gap = (final - base["pooled"]) * 100
                 verdict = "met" if gap >= -GOAL_POINTS else "NOT met"

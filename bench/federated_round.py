@@ -93,7 +93,7 @@ def rows_and_notes(
         timings = record.get("timings", {})
         rows.append(
             {
-                "round": number,
+                "round": f"{number}*" if number in study.resumed else number,
                 "medchain_accuracy": round(record["metrics"]["accuracy"], 4),
                 "flower_accuracy": _fmt(_round_value(baselines["flower"], number, "accuracy"), 4),
                 "nvflare_accuracy": _fmt(_round_value(baselines["nvflare"], number, "accuracy"), 4),
@@ -107,7 +107,7 @@ def rows_and_notes(
             }
         )
     times = {
-        "medchain": [float(r["timings"]["total_s"]) for r in study.rounds],
+        "medchain": [float(r["timings"]["total_s"]) for r in study.clean_rounds()],
         **{
             name: [float(r["seconds"]) for r in result.get("rounds", [])]
             for name, result in baselines.items()
@@ -155,6 +155,13 @@ def rows_and_notes(
                 if result.get("venv_created_now")
                 else ""
             )
+        )
+    notes += [f"MedChain recovery: {event}" for event in study.events]
+    for number, error in sorted(study.resumed.items()):
+        notes.append(
+            f"MedChain round {number}* failed once ({error}) and was finished by the aggregator "
+            "resuming from the ledger; its time covers only the resumed part and is left out of "
+            "the median and mean"
         )
     setup = ", ".join(f"{k} {v:.1f} s" for k, v in study.setup_s.items())
     notes += [

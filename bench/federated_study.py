@@ -21,11 +21,15 @@ from typing import Any, Literal
 import numpy as np
 
 from bench.inprocess_federation import SiteSplit, federation, site_splits
+from medchain.aggregator.errors import RoundFailedError, StudyDefinitionError
+from medchain.aggregator.service import AggregatorService
+from medchain.aggregator.trainers import TrainerCallError, TrainerClient
 from medchain.common.datasets import Dataset, IndexArray, breast_cancer, diabetes, non_iid_split
 from medchain.common.studies import ModelConfig, StrategyConfig, StudySpec
 from medchain.common.tensors import Parameters
 from medchain.demo.baselines import SiteRows, pooled_and_local
 from medchain.demo.tables import TableCoding, breast_cancer_coding, diabetes_coding
+from medchain.ledger import LedgerError
 from medchain.network.fabric_network import FabricNetwork
 from medchain.trainer import models
 from medchain.trainer.service import model_spec
@@ -34,6 +38,7 @@ DatasetName = Literal["breast_cancer", "diabetes"]
 SPLIT_ALPHA = 0.8
 SPLIT_SEED = 3
 STUDY_SEED = 11
+MAX_RESUMES = 3
 
 
 def table(name: DatasetName) -> tuple[Dataset, TableCoding]:
@@ -68,6 +73,15 @@ class StudyRun:
     splits: list[SiteSplit]
     setup_s: dict[str, float]
     baseline: dict[str, Any]
+    #: Rounds that failed once and were finished by the aggregator's resume-from-ledger path,
+    #: with the failure; their recorded timings cover only the resumed part.
+    resumed: dict[int, str]
+    #: Other recoveries (re-joins after study creation), with the error that caused them.
+    events: list[str]
+
+    def clean_rounds(self) -> list[dict[str, Any]]:
+        """The rounds that ran start to finish in one go."""
+        return [r for r in self.rounds if int(r["round"]) not in self.resumed]
 
     def union_metric(self, params: Parameters) -> float:
         """The round model's metric on the union of every hospital's held-out rows."""
@@ -77,6 +91,41 @@ class StudyRun:
         return float(models.evaluate(mspec, params, x, y)[self.metric])
 
 
+def run_with_resume(aggregator: AggregatorService, study_id: str) -> dict[int, str]:
+    """Run every round; when one fails, resume from the ledger as a restarted aggregator would,
+    and return each failed round with its error (at most MAX_RESUMES of them)."""
+    failed: dict[int, str] = {}
+    while True:
+        try:
+            aggregator.run_remaining(study_id)
+            return failed
+        except (RoundFailedError, LedgerError, TrainerCallError) as exc:
+            number = len(aggregator.rounds(study_id)) + 1
+            failed[number] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+            if len(failed) > MAX_RESUMES:
+                raise
+            time.sleep(1.0)
+
+
+def rejoin(
+    aggregator: AggregatorService, clients: dict[str, TrainerClient], spec: StudySpec
+) -> list[str]:
+    """Ask every participant that has not joined on the ledger to join (after a pause)."""
+    for _ in range(10):
+        time.sleep(1.0)
+        joined = set(aggregator.ledger.get_study(spec.id).joined)
+        missing = [org for org in spec.participants if org not in joined]
+        if not missing:
+            return []
+        try:
+            for org in missing:
+                clients[org].join(spec, 120.0)
+            return missing
+        except TrainerCallError:
+            continue
+    raise RuntimeError(f"participants of {spec.id} could not join")
+
+
 def run_study(
     network: FabricNetwork, root: Path, dataset: DatasetName, rounds: int
 ) -> tuple[StudyRun, list[float]]:
@@ -84,6 +133,7 @@ def run_study(
     data, coding = table(dataset)
     parts = parts_for(data, len(network.layout.orgs))
     started = time.perf_counter()
+    events: list[str] = []
     with federation(network, root, data, coding, parts) as fed:
         ingested = time.perf_counter()
         study_id = f"bench-{dataset.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
@@ -103,10 +153,19 @@ def run_study(
             min_participants=len(fed.orgs),
             seed=STUDY_SEED,
         )
-        spec = aggregator.create(requested).spec
+        try:
+            spec = aggregator.create(requested).spec
+        except StudyDefinitionError as exc:
+            # A trainer asked to join before its own peer had the block creating the study; do
+            # what an operator would: join the missing hospitals again.
+            if "joined" not in str(exc):
+                raise
+            spec = aggregator.spec(study_id)
+            rejoined = rejoin(aggregator, fed.trainer_clients(), spec)
+            events.append(f"study creation: {exc}; re-joined {', '.join(rejoined)}")
         created = time.perf_counter()
         splits = site_splits(fed, spec)
-        aggregator.run_remaining(study_id)
+        resumed = run_with_resume(aggregator, study_id)
         records = aggregator.rounds(study_id)
         status = aggregator.ledger.get_study(study_id).status
         if status != "completed" or len(records) != rounds:
@@ -129,6 +188,8 @@ def run_study(
             "study_create_s": created - consented,
         },
         baseline,
+        resumed,
+        events,
     )
     return run, [run.union_metric(p) for p in params]
 
