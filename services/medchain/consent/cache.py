@@ -1,10 +1,10 @@
 """The permission cache: this hospital's consent keys as the ledger holds them, for fast filters.
 
-Built from the ledger and kept fresh two ways: the outbox publishes what its own transactions
-committed (so a revocation leaves the filter the moment it commits), and the event follower
-applies every `ConsentRecorded` event, persisting the event's permissions with its checkpoint in
-one database transaction (after a crash it resumes from there and reads again whatever it lacks).
-No update replaces a newer version of a key.
+Built from the ledger and kept fresh two ways: the outbox writes through what its own transactions
+committed, in the transaction that marks them committed (so a revocation leaves the filter the
+moment it commits), and the event follower applies every `ConsentRecorded` event, persisting what
+it learnt with its checkpoint in one database transaction (after a crash it resumes from there and
+reads again whatever it lacks). No update replaces a newer version of a key.
 `height` is a lower bound: every consent change committed in a block below it is reflected.
 """
 
@@ -143,6 +143,11 @@ class PermissionCache:
         with self._lock:
             self._height = max(self._height, block)
 
+    def reached(self, block: int) -> None:
+        """Blocks below `block` are complete (an event applied without anything to persist)."""
+        with self._lock:
+            self._height = max(self._height, block)
+
     def _lacks(self, key: tuple[str, str], version: int) -> bool:
         entry = self._by_study.get(key[1], {}).get(key[0])
         return entry is None or entry.version < version
@@ -158,12 +163,6 @@ class PermissionCache:
             return self._published.wait_for(
                 lambda: not any(self._lacks(k, v) for k, v in versions.items()), timeout
             )
-
-    def entries(self, keys: Iterable[tuple[str, str]]) -> list[Permission]:
-        """The cached permissions of these (pseudonym, study) keys (those present)."""
-        with self._lock:
-            found = (self._by_study.get(study, {}).get(pseudonym) for pseudonym, study in keys)
-            return [entry for entry in found if entry is not None]
 
     def get(self, pseudonym: str, study: str) -> Permission | None:
         with self._lock:

@@ -11,6 +11,7 @@ reconnects with backoff until it is stopped.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from pydantic import ValidationError as PydanticValidationError
@@ -23,6 +24,8 @@ from medchain.ledger import Checkpoint, ConsentRecorded, LedgerError
 from medchain.ledger.events import ChaincodeEvent
 
 EVENT_NAME = "ConsentRecorded"
+#: Seconds between saves of the position when events bring nothing new to persist.
+CHECKPOINT_EVERY = 2.0
 #: Whether the outbox is committing any of these (pseudonym, study) keys right now.
 InFlight = Callable[[set[tuple[str, str]]], bool]
 log = get_logger(__name__)
@@ -53,6 +56,8 @@ class EventFollower:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._connected = False
+        self._saved_at = 0.0
+        self._unsaved: tuple[Checkpoint | None, int] | None = None
 
     @property
     def live(self) -> bool:
@@ -84,6 +89,7 @@ class EventFollower:
                 delay = self.backoff.failed()
                 log.warning("consent.events_broken", error=str(exc), retry_in=round(delay, 2))
                 self._stop.wait(delay)
+        self._save_position()
 
     def _follow(self) -> None:
         stream = self.ledger.events(self.checkpoint)
@@ -119,13 +125,27 @@ class EventFollower:
             # that rather than read the transaction back from the peer.
             self.cache.wait_for(lacking, self.write_through_wait)
             lacking = self.cache.lacking(lacking)
-        permissions = self.cache.entries(k for k in versions if k not in lacking)
+        permissions: list[Permission] = []
         if lacking:
             facts = self.ledger.transaction(event.tx_id)
-            permissions += [
+            permissions = [
                 Permission.from_consent(c)
                 for c in facts.consents
                 if c.org == self.org and (c.pseudonym, c.study) in lacking
             ]
-        self.cache.save_event(permissions, checkpoint, event.block_number)
+        now = time.monotonic()
+        if permissions or now - self._saved_at >= CHECKPOINT_EVERY:
+            self.cache.save_event(permissions, checkpoint, event.block_number)
+            self._saved_at, self._unsaved = now, None
+        else:
+            # Nothing new to persist (the outbox wrote these through): keep the database quiet
+            # and save the position later; a restart from an older position only re-applies.
+            self.cache.reached(event.block_number)
+            self._unsaved = (checkpoint, event.block_number)
         self.events_applied += 1
+
+    def _save_position(self) -> None:
+        if self._unsaved is not None:
+            checkpoint, block = self._unsaved
+            self.cache.save_event([], checkpoint, block)
+            self._unsaved = None

@@ -278,6 +278,7 @@ class Outbox:
                 self.store.mark_committed(session, outcome.committed, now)
             for tx_id, block in outcome.blocks.items():
                 self.store.save_transaction(session, tx_id, block, None)
+            self.cache.write(session, outcome.permissions)
             if outcome.rejected:
                 self.store.mark_rejected(session, outcome.rejected, now)
             self.store.mark_pending(session, outcome.retry)
@@ -286,7 +287,6 @@ class Outbox:
                 by_doubt.setdefault((doubt_tx, checks), []).append(seq)
             for (doubt_tx, checks), seqs in by_doubt.items():
                 self.store.mark_in_doubt(session, seqs, doubt_tx, checks)
-        # Memory only: the event follower persists these with its checkpoint, off this path.
         self.cache.publish(outcome.permissions)
         self.totals["committed"] += len(outcome.committed)
         self.totals["rejected"] += len(outcome.rejected)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -64,11 +64,12 @@ class ConsentStore:
         changes: Sequence[dict[str, Any]],
     ) -> None:
         """Store a request's documents and pending changes (in the caller's transaction)."""
-        session.execute(insert(SubmissionRow), [submission])
-        for part in chunks(documents):
-            session.execute(insert(DocumentRow), list(part))
-        for part in chunks(changes):
-            session.execute(insert(ChangeRow), list(part))
+        # Core inserts of plain rows: the ORM's bulk path would only add bookkeeping here.
+        connection = session.connection()
+        connection.execute(insert(cast(Table, SubmissionRow.__table__)), [submission])
+        for table, rows in ((DocumentRow.__table__, documents), (ChangeRow.__table__, changes)):
+            for part in chunks(rows):
+                connection.execute(insert(cast(Table, table)), list(part))
 
     def submission(self, session: Session, submission_id: str) -> SubmissionRow | None:
         return session.get(SubmissionRow, submission_id)
@@ -288,11 +289,6 @@ class ConsentStore:
             session.add(CheckpointRow(name=name, checkpoint=checkpoint))
         else:
             row.checkpoint = checkpoint
-
-    def forget_permissions(self, session: Session) -> None:
-        """Drop the cache and its checkpoint (to rebuild from the ledger)."""
-        session.execute(delete(PermissionRow))
-        session.execute(delete(CheckpointRow))
 
     # -- documents ----------------------------------------------------------------------------
 
