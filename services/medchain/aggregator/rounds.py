@@ -123,18 +123,25 @@ def run_round(
         t = time.perf_counter()
         opened_tx = ledger.open_round(spec.id, number).tx_id
         ledger_time += time.perf_counter() - t
+        anchor = opened_tx
+    else:
+        anchor = ledger.get_round(spec.id, number).opened_tx_id
     global_hash = study.current_model_hash
     global_params = store.get(global_hash)
     joined = set(study.joined)
     participants = [c for c in clients if c.org in joined]
     t_train = time.perf_counter()
     trained, missing = call_all(
-        participants, lambda c: c.train(spec, number, global_params, spec.round_deadline_s)
+        participants,
+        lambda c: c.train(spec, number, global_params, spec.round_deadline_s, anchor),
     )
     train_wall = time.perf_counter() - t_train
     for org in sorted(set(spec.participants) - joined):
         missing[org] = "did not join the study"
     t = time.perf_counter()
+    for update in trained.values():  # the updates went through other peers: wait for ours
+        if update.tx_id:
+            ledger.wait_until_committed(update.tx_id)
     ledger_round = ledger.get_round(spec.id, number)
     ledger_time += time.perf_counter() - t
     hashes = {org: u.update_hash for org, u in ledger_round.updates.items()}

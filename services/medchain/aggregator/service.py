@@ -137,7 +137,9 @@ class AggregatorService:
                     created_tx_id=created.tx_id,
                 )
             )
-        joined, failures = call_all(self._clients(spec), lambda c: c.join(spec, self.call_timeout))
+        joined, failures = call_all(
+            self._clients(spec), lambda c: c.join(spec, self.call_timeout, created.tx_id)
+        )
         if failures:
             log.warning("study.join_failures", study=spec.id, failures=failures)
             self._set_status(spec.id, "created", f"join failed: {failures}")

@@ -61,12 +61,17 @@ class TrainerClient(Protocol):
 
     org: str
 
-    def join(self, spec: StudySpec, timeout: float) -> str: ...
+    def join(self, spec: StudySpec, timeout: float, after_tx_id: str = "") -> str: ...
 
     def feature_stats(self, spec: StudySpec, timeout: float) -> SiteStats: ...
 
     def train(
-        self, spec: StudySpec, round_number: int, params: Parameters, timeout: float
+        self,
+        spec: StudySpec,
+        round_number: int,
+        params: Parameters,
+        timeout: float,
+        after_tx_id: str = "",
     ) -> TrainedUpdate: ...
 
     def evaluate(self, spec: StudySpec, params: Parameters, timeout: float) -> SiteEvaluation: ...
@@ -101,8 +106,9 @@ class GrpcTrainerClient:
             details = exc.details() if hasattr(exc, "details") else str(exc)
             raise TrainerCallError(self.org, code, details or "") from exc
 
-    def join(self, spec: StudySpec, timeout: float) -> str:
-        reply = self._call("Join", trainer_pb2.JoinRequest(study=_study(spec)), timeout)
+    def join(self, spec: StudySpec, timeout: float, after_tx_id: str = "") -> str:
+        request = trainer_pb2.JoinRequest(study=_study(spec), after_tx_id=after_tx_id)
+        reply = self._call("Join", request, timeout)
         return str(reply.tx_id)  # type: ignore[attr-defined]
 
     def feature_stats(self, spec: StudySpec, timeout: float) -> SiteStats:
@@ -118,13 +124,19 @@ class GrpcTrainerClient:
         return SiteStats(self.org, tuple(reply.columns), moments, tuple(reply.labels))
 
     def train(
-        self, spec: StudySpec, round_number: int, params: Parameters, timeout: float
+        self,
+        spec: StudySpec,
+        round_number: int,
+        params: Parameters,
+        timeout: float,
+        after_tx_id: str = "",
     ) -> TrainedUpdate:
         request = trainer_pb2.TrainRequest(
             study=_study(spec),
             round=round_number,
             global_parameters=tensor_set_to_proto(params),
             global_model_hash=parameters_hash(params),
+            after_tx_id=after_tx_id,
         )
         reply: trainer_pb2.TrainReply = self._call("Train", request, timeout)  # type: ignore[assignment]
         return TrainedUpdate(

@@ -17,7 +17,7 @@ class Deadlines:
 
     evaluate: float = 10.0
     endorse: float = 30.0
-    submit: float = 10.0
+    submit: float = 30.0
     commit_status: float = 60.0
 
     def __post_init__(self) -> None:

@@ -217,6 +217,14 @@ class StudyLedger:
         """The study contract of `chaincode` on a channel."""
         return cls(network.get_contract(chaincode, CONTRACT), retry=retry)
 
+    def wait_until_committed(self, tx_id: str) -> None:
+        """Block until transaction `tx_id` is committed on this client's own peer.
+
+        Another party's write (a study created, a round opened, an update submitted through
+        another hospital's peer) reaches each peer a moment apart; reading after this wait sees it.
+        """
+        self._calls.contract.network.commit_status(tx_id)
+
     def create_study(self, study: StudyInput) -> Committed[Study]:
         """Define a study; the caller becomes its coordinator."""
         return self._calls.submit(_STUDY, "CreateStudy", study.to_arg())

@@ -20,6 +20,8 @@ TRANSIENT_MARKERS = (
     "context deadline exceeded",
     "not yet available",
     "NOT_FOUND -- channel does not exist",
+    "code = Unavailable",
+    "too_many_pings",
 )
 
 

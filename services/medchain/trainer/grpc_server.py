@@ -53,7 +53,9 @@ class TrainerServicer(trainer_pb2_grpc.TrainerServicer):  # type: ignore[misc]
         self.service = service
 
     def Join(self, request: Any, context: grpc.ServicerContext) -> Any:
-        result = _answer(context, lambda: self.service.join(request.study.spec_json))
+        result = _answer(
+            context, lambda: self.service.join(request.study.spec_json, request.after_tx_id)
+        )
         return trainer_pb2.JoinReply(
             org=self.service.msp_id,
             eligible_patients=result.eligible_patients,
@@ -79,7 +81,9 @@ class TrainerServicer(trainer_pb2_grpc.TrainerServicer):  # type: ignore[misc]
         def train() -> Any:
             if request.global_model_hash and parameters_hash(params) != request.global_model_hash:
                 raise StudyMismatchError("global parameters do not match global_model_hash")
-            return self.service.train(request.study.spec_json, request.round, params)
+            return self.service.train(
+                request.study.spec_json, request.round, params, request.after_tx_id
+            )
 
         result = _answer(context, train)
         return trainer_pb2.TrainReply(

@@ -145,8 +145,13 @@ class TrainerService:
         held = set(holdout)
         return Split([p for p in ordered if p not in held], holdout, height)
 
-    def join(self, spec_json: str) -> JoinResult:
+    def _catch_up(self, after_tx_id: str) -> None:
+        if after_tx_id:
+            self.studies.wait_until_committed(after_tx_id)
+
+    def join(self, spec_json: str, after_tx_id: str = "") -> JoinResult:
         """Record on the ledger that this hospital takes part, after checking it has the data."""
+        self._catch_up(after_tx_id)
         spec = self.verified(spec_json)
         split = self.split(spec)
         eligible = len(split.train) + len(split.holdout)
@@ -174,9 +179,16 @@ class TrainerService:
 
     # -- a round ---------------------------------------------------------------------------------
 
-    def train(self, spec_json: str, round_number: int, global_params: Parameters) -> TrainResult:
+    def train(
+        self,
+        spec_json: str,
+        round_number: int,
+        global_params: Parameters,
+        after_tx_id: str = "",
+    ) -> TrainResult:
         """Train one round from the global model and commit the update's hash to the ledger."""
         started = time.perf_counter()
+        self._catch_up(after_tx_id)
         spec = self.verified(spec_json)
         if not spec.resolved:
             raise StudyMismatchError("the study's classes and standardization are not resolved")

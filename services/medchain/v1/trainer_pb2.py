@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from medchain.v1 import tensor_pb2 as medchain_dot_v1_dot_tensor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19medchain/v1/trainer.proto\x12\x0bmedchain.v1\x1a\x18medchain/v1/tensor.proto\"0\n\tStudySpec\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x11\n\tspec_json\x18\x02 \x01(\t\"4\n\x0bJoinRequest\x12%\n\x05study\x18\x01 \x01(\x0b\x32\x16.medchain.v1.StudySpec\"p\n\tJoinReply\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\x19\n\x11\x65ligible_patients\x18\x02 \x01(\x03\x12\r\n\x05tx_id\x18\x03 \x01(\t\x12\x14\n\x0c\x62lock_number\x18\x04 \x01(\x04\x12\x16\n\x0e\x61lready_joined\x18\x05 \x01(\x08\"<\n\x13\x46\x65\x61tureStatsRequest\x12%\n\x05study\x18\x01 \x01(\x0b\x32\x16.medchain.v1.StudySpec\"u\n\x11\x46\x65\x61tureStatsReply\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\x0f\n\x07\x63olumns\x18\x02 \x03(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x0b\n\x03sum\x18\x04 \x03(\x01\x12\x16\n\x0esum_of_squares\x18\x05 \x03(\x01\x12\x0e\n\x06labels\x18\x06 \x03(\x01\"\x92\x01\n\x0cTrainRequest\x12%\n\x05study\x18\x01 \x01(\x0b\x32\x16.medchain.v1.StudySpec\x12\r\n\x05round\x18\x02 \x01(\r\x12\x31\n\x11global_parameters\x18\x03 \x01(\x0b\x32\x16.medchain.v1.TensorSet\x12\x19\n\x11global_model_hash\x18\x04 \x01(\t\"\x91\x03\n\nTrainReply\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12*\n\nparameters\x18\x03 \x01(\x0b\x32\x16.medchain.v1.TensorSet\x12\x14\n\x0csample_count\x18\x04 \x01(\x03\x12\x13\n\x0bupdate_hash\x18\x05 \x01(\t\x12\x13\n\x0b\x63ohort_root\x18\x06 \x01(\t\x12\x13\n\x0b\x63ohort_size\x18\x07 \x01(\x03\x12\x15\n\rprivacy_spent\x18\x08 \x01(\x01\x12\x35\n\x07metrics\x18\t \x03(\x0b\x32$.medchain.v1.TrainReply.MetricsEntry\x12\r\n\x05tx_id\x18\n \x01(\t\x12\x14\n\x0c\x62lock_number\x18\x0b \x01(\x04\x12\x1c\n\x14\x63onsent_block_height\x18\x0c \x01(\x04\x12%\n\x07timings\x18\r \x01(\x0b\x32\x14.medchain.v1.Timings\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"9\n\x07Timings\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x01\x12\x10\n\x08training\x18\x02 \x01(\x01\x12\x0e\n\x06ledger\x18\x03 \x01(\x01\"d\n\x0f\x45valuateRequest\x12%\n\x05study\x18\x01 \x01(\x0b\x32\x16.medchain.v1.StudySpec\x12*\n\nparameters\x18\x02 \x01(\x0b\x32\x16.medchain.v1.TensorSet\"\x9c\x01\n\rEvaluateReply\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\x14\n\x0csample_count\x18\x02 \x01(\x03\x12\x38\n\x07metrics\x18\x03 \x03(\x0b\x32\'.medchain.v1.EvaluateReply.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32\x98\x02\n\x07Trainer\x12\x38\n\x04Join\x12\x18.medchain.v1.JoinRequest\x1a\x16.medchain.v1.JoinReply\x12P\n\x0c\x46\x65\x61tureStats\x12 .medchain.v1.FeatureStatsRequest\x1a\x1e.medchain.v1.FeatureStatsReply\x12;\n\x05Train\x12\x19.medchain.v1.TrainRequest\x1a\x17.medchain.v1.TrainReply\x12\x44\n\x08\x45valuate\x12\x1c.medchain.v1.EvaluateRequest\x1a\x1a.medchain.v1.EvaluateReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19medchain/v1/trainer.proto\x12\x0bmedchain.v1\x1a\x18medchain/v1/tensor.proto\"0\n\tStudySpec\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x11\n\tspec_json\x18\x02 \x01(\t\"I\n\x0bJoinRequest\x12%\n\x05study\x18\x01 \x01(\x0b\x32\x16.medchain.v1.StudySpec\x12\x13\n\x0b\x61\x66ter_tx_id\x18\x02 \x01(\t\"p\n\tJoinReply\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\x19\n\x11\x65ligible_patients\x18\x02 \x01(\x03\x12\r\n\x05tx_id\x18\x03 \x01(\t\x12\x14\n\x0c\x62lock_number\x18\x04 \x01(\x04\x12\x16\n\x0e\x61lready_joined\x18\x05 \x01(\x08\"<\n\x13\x46\x65\x61tureStatsRequest\x12%\n\x05study\x18\x01 \x01(\x0b\x32\x16.medchain.v1.StudySpec\"u\n\x11\x46\x65\x61tureStatsReply\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\x0f\n\x07\x63olumns\x18\x02 \x03(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x0b\n\x03sum\x18\x04 \x03(\x01\x12\x16\n\x0esum_of_squares\x18\x05 \x03(\x01\x12\x0e\n\x06labels\x18\x06 \x03(\x01\"\xa7\x01\n\x0cTrainRequest\x12%\n\x05study\x18\x01 \x01(\x0b\x32\x16.medchain.v1.StudySpec\x12\r\n\x05round\x18\x02 \x01(\r\x12\x31\n\x11global_parameters\x18\x03 \x01(\x0b\x32\x16.medchain.v1.TensorSet\x12\x19\n\x11global_model_hash\x18\x04 \x01(\t\x12\x13\n\x0b\x61\x66ter_tx_id\x18\x05 \x01(\t\"\x91\x03\n\nTrainReply\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\r\x12*\n\nparameters\x18\x03 \x01(\x0b\x32\x16.medchain.v1.TensorSet\x12\x14\n\x0csample_count\x18\x04 \x01(\x03\x12\x13\n\x0bupdate_hash\x18\x05 \x01(\t\x12\x13\n\x0b\x63ohort_root\x18\x06 \x01(\t\x12\x13\n\x0b\x63ohort_size\x18\x07 \x01(\x03\x12\x15\n\rprivacy_spent\x18\x08 \x01(\x01\x12\x35\n\x07metrics\x18\t \x03(\x0b\x32$.medchain.v1.TrainReply.MetricsEntry\x12\r\n\x05tx_id\x18\n \x01(\t\x12\x14\n\x0c\x62lock_number\x18\x0b \x01(\x04\x12\x1c\n\x14\x63onsent_block_height\x18\x0c \x01(\x04\x12%\n\x07timings\x18\r \x01(\x0b\x32\x14.medchain.v1.Timings\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"9\n\x07Timings\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x01\x12\x10\n\x08training\x18\x02 \x01(\x01\x12\x0e\n\x06ledger\x18\x03 \x01(\x01\"d\n\x0f\x45valuateRequest\x12%\n\x05study\x18\x01 \x01(\x0b\x32\x16.medchain.v1.StudySpec\x12*\n\nparameters\x18\x02 \x01(\x0b\x32\x16.medchain.v1.TensorSet\"\x9c\x01\n\rEvaluateReply\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\x14\n\x0csample_count\x18\x02 \x01(\x03\x12\x38\n\x07metrics\x18\x03 \x03(\x0b\x32\'.medchain.v1.EvaluateReply.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32\x98\x02\n\x07Trainer\x12\x38\n\x04Join\x12\x18.medchain.v1.JoinRequest\x1a\x16.medchain.v1.JoinReply\x12P\n\x0c\x46\x65\x61tureStats\x12 .medchain.v1.FeatureStatsRequest\x1a\x1e.medchain.v1.FeatureStatsReply\x12;\n\x05Train\x12\x19.medchain.v1.TrainRequest\x1a\x17.medchain.v1.TrainReply\x12\x44\n\x08\x45valuate\x12\x1c.medchain.v1.EvaluateRequest\x1a\x1a.medchain.v1.EvaluateReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,27 +39,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STUDYSPEC']._serialized_start=68
   _globals['_STUDYSPEC']._serialized_end=116
   _globals['_JOINREQUEST']._serialized_start=118
-  _globals['_JOINREQUEST']._serialized_end=170
-  _globals['_JOINREPLY']._serialized_start=172
-  _globals['_JOINREPLY']._serialized_end=284
-  _globals['_FEATURESTATSREQUEST']._serialized_start=286
-  _globals['_FEATURESTATSREQUEST']._serialized_end=346
-  _globals['_FEATURESTATSREPLY']._serialized_start=348
-  _globals['_FEATURESTATSREPLY']._serialized_end=465
-  _globals['_TRAINREQUEST']._serialized_start=468
-  _globals['_TRAINREQUEST']._serialized_end=614
-  _globals['_TRAINREPLY']._serialized_start=617
-  _globals['_TRAINREPLY']._serialized_end=1018
-  _globals['_TRAINREPLY_METRICSENTRY']._serialized_start=972
-  _globals['_TRAINREPLY_METRICSENTRY']._serialized_end=1018
-  _globals['_TIMINGS']._serialized_start=1020
-  _globals['_TIMINGS']._serialized_end=1077
-  _globals['_EVALUATEREQUEST']._serialized_start=1079
-  _globals['_EVALUATEREQUEST']._serialized_end=1179
-  _globals['_EVALUATEREPLY']._serialized_start=1182
-  _globals['_EVALUATEREPLY']._serialized_end=1338
-  _globals['_EVALUATEREPLY_METRICSENTRY']._serialized_start=972
-  _globals['_EVALUATEREPLY_METRICSENTRY']._serialized_end=1018
-  _globals['_TRAINER']._serialized_start=1341
-  _globals['_TRAINER']._serialized_end=1621
+  _globals['_JOINREQUEST']._serialized_end=191
+  _globals['_JOINREPLY']._serialized_start=193
+  _globals['_JOINREPLY']._serialized_end=305
+  _globals['_FEATURESTATSREQUEST']._serialized_start=307
+  _globals['_FEATURESTATSREQUEST']._serialized_end=367
+  _globals['_FEATURESTATSREPLY']._serialized_start=369
+  _globals['_FEATURESTATSREPLY']._serialized_end=486
+  _globals['_TRAINREQUEST']._serialized_start=489
+  _globals['_TRAINREQUEST']._serialized_end=656
+  _globals['_TRAINREPLY']._serialized_start=659
+  _globals['_TRAINREPLY']._serialized_end=1060
+  _globals['_TRAINREPLY_METRICSENTRY']._serialized_start=1014
+  _globals['_TRAINREPLY_METRICSENTRY']._serialized_end=1060
+  _globals['_TIMINGS']._serialized_start=1062
+  _globals['_TIMINGS']._serialized_end=1119
+  _globals['_EVALUATEREQUEST']._serialized_start=1121
+  _globals['_EVALUATEREQUEST']._serialized_end=1221
+  _globals['_EVALUATEREPLY']._serialized_start=1224
+  _globals['_EVALUATEREPLY']._serialized_end=1380
+  _globals['_EVALUATEREPLY_METRICSENTRY']._serialized_start=1014
+  _globals['_EVALUATEREPLY_METRICSENTRY']._serialized_end=1060
+  _globals['_TRAINER']._serialized_start=1383
+  _globals['_TRAINER']._serialized_end=1663
 # @@protoc_insertion_point(module_scope)

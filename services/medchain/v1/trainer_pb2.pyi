@@ -15,10 +15,12 @@ class StudySpec(_message.Message):
     def __init__(self, study_id: _Optional[str] = ..., spec_json: _Optional[str] = ...) -> None: ...
 
 class JoinRequest(_message.Message):
-    __slots__ = ("study",)
+    __slots__ = ("study", "after_tx_id")
     STUDY_FIELD_NUMBER: _ClassVar[int]
+    AFTER_TX_ID_FIELD_NUMBER: _ClassVar[int]
     study: StudySpec
-    def __init__(self, study: _Optional[_Union[StudySpec, _Mapping]] = ...) -> None: ...
+    after_tx_id: str
+    def __init__(self, study: _Optional[_Union[StudySpec, _Mapping]] = ..., after_tx_id: _Optional[str] = ...) -> None: ...
 
 class JoinReply(_message.Message):
     __slots__ = ("org", "eligible_patients", "tx_id", "block_number", "already_joined")
@@ -57,16 +59,18 @@ class FeatureStatsReply(_message.Message):
     def __init__(self, org: _Optional[str] = ..., columns: _Optional[_Iterable[str]] = ..., count: _Optional[int] = ..., sum: _Optional[_Iterable[float]] = ..., sum_of_squares: _Optional[_Iterable[float]] = ..., labels: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class TrainRequest(_message.Message):
-    __slots__ = ("study", "round", "global_parameters", "global_model_hash")
+    __slots__ = ("study", "round", "global_parameters", "global_model_hash", "after_tx_id")
     STUDY_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
     GLOBAL_PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     GLOBAL_MODEL_HASH_FIELD_NUMBER: _ClassVar[int]
+    AFTER_TX_ID_FIELD_NUMBER: _ClassVar[int]
     study: StudySpec
     round: int
     global_parameters: _tensor_pb2.TensorSet
     global_model_hash: str
-    def __init__(self, study: _Optional[_Union[StudySpec, _Mapping]] = ..., round: _Optional[int] = ..., global_parameters: _Optional[_Union[_tensor_pb2.TensorSet, _Mapping]] = ..., global_model_hash: _Optional[str] = ...) -> None: ...
+    after_tx_id: str
+    def __init__(self, study: _Optional[_Union[StudySpec, _Mapping]] = ..., round: _Optional[int] = ..., global_parameters: _Optional[_Union[_tensor_pb2.TensorSet, _Mapping]] = ..., global_model_hash: _Optional[str] = ..., after_tx_id: _Optional[str] = ...) -> None: ...
 
 class TrainReply(_message.Message):
     __slots__ = ("org", "round", "parameters", "sample_count", "update_hash", "cohort_root", "cohort_size", "privacy_spent", "metrics", "tx_id", "block_number", "consent_block_height", "timings")

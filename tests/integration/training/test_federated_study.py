@@ -150,8 +150,8 @@ class TamperingClient:
         self.inner = inner
         self.org = inner.org
 
-    def join(self, spec: StudySpec, timeout: float) -> str:
-        return self.inner.join(spec, timeout)
+    def join(self, spec: StudySpec, timeout: float, after_tx_id: str = "") -> str:
+        return self.inner.join(spec, timeout, after_tx_id)
 
     def feature_stats(self, spec: StudySpec, timeout: float) -> SiteStats:
         return self.inner.feature_stats(spec, timeout)
@@ -160,9 +160,14 @@ class TamperingClient:
         return self.inner.evaluate(spec, params, timeout)
 
     def train(
-        self, spec: StudySpec, round_number: int, params: Parameters, timeout: float
+        self,
+        spec: StudySpec,
+        round_number: int,
+        params: Parameters,
+        timeout: float,
+        after_tx_id: str = "",
     ) -> TrainedUpdate:
-        update = self.inner.train(spec, round_number, params, timeout)
+        update = self.inner.train(spec, round_number, params, timeout, after_tx_id)
         first = update.parameters[0].to_numpy()
         first.flat[0] += 0.5
         altered = [NamedTensor.from_numpy(update.parameters[0].name, first), *update.parameters[1:]]
@@ -193,10 +198,10 @@ def test_aggregator_killed_mid_round_resumes_from_the_ledger(
     first.run_remaining(study_id, max_rounds=1)
     # The aggregator opens round 2 and the hospitals train and commit, then it dies.
     ledger: StudyLedger = first.ledger
-    ledger.open_round(study_id, 2)
+    opened = ledger.open_round(study_id, 2)
     global_params = first.models.get(ledger.get_study(study_id).current_model_hash)
     for client in federation.trainer_clients().values():
-        client.train(spec, 2, global_params, 120)
+        client.train(spec, 2, global_params, 120, opened.tx_id)
     restarted = federation.aggregator(tmp_path)
     restarted.run_remaining(study_id)
     study = ledger.get_study(study_id)
