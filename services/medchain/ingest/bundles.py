@@ -105,7 +105,7 @@ def read_bundle(bundle: JSON, max_entries: int) -> tuple[str, list[Entry]]:
     ]
     issues = [_renumbered(issue, checked) for issue in model_issues(shell, "Bundle")]
     kind = bundle.get("type")
-    if kind not in ACCEPTED_TYPES:
+    if not isinstance(kind, str) or kind not in ACCEPTED_TYPES:
         issues.append(
             error(
                 IssueType.NOT_SUPPORTED,

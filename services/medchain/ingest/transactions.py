@@ -57,6 +57,13 @@ def _references(resource: JSON) -> list[dict[str, Any]]:
     return found
 
 
+def _patient_id(reference: Any) -> str | None:
+    """The id of a resolved `Patient/<id>` reference; None for anything else (an unresolved
+    `urn:uuid`, another type), which the reference check reports on its own."""
+    match = _RELATIVE.match(reference_of(reference) or "")
+    return match.group(2) if match and match.group(1) == "Patient" else None
+
+
 class TransactionPlanner:
     """Plans the writes of a set of entries that passed resource validation."""
 
@@ -214,10 +221,10 @@ class TransactionPlanner:
                 system, value = next((p for p in pairs if p[0] == self.id_system), pairs[0])
                 mine[str(e.target_id)] = self.pseudonymize(system, value)
         linked = {
-            ref.split("/", 1)[1]
+            patient_id
             for e in entries
             if e.resource_type in PATIENT_LINKED
-            and (ref := reference_of(e.resource.get(PATIENT_LINKED[e.resource_type])))
+            and (patient_id := _patient_id(e.resource.get(PATIENT_LINKED[e.resource_type])))
         }
         stored = self.store.patient_pseudonyms(session, set(mine) | linked)
         holders = self.store.patient_ids(session, set(mine.values()))
@@ -250,12 +257,8 @@ class TransactionPlanner:
                 "versionId": str(e.version),
                 "lastUpdated": now.isoformat(timespec="seconds") + "Z",
             }
-            subject = reference_of(e.resource.get(PATIENT_LINKED.get(rtype, "")))
-            pseudonym = (
-                patients.get(rid)
-                if rtype == "Patient"
-                else patients.get((subject or "/").split("/", 1)[1])
-            )
+            subject = _patient_id(e.resource.get(PATIENT_LINKED.get(rtype, "")))
+            pseudonym = patients.get(rid if rtype == "Patient" else subject or "")
             ws.resources.append(
                 {
                     "resource_type": rtype,

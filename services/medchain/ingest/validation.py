@@ -175,7 +175,11 @@ def _date_issues(resource: JSON, base: str, ctx: ValidationContext) -> list[Issu
         found.append(("issued", resource["issued"]))
     period = resource.get("period") if rtype == "Encounter" else None
     if isinstance(period, dict):
-        found += [(f"period.{k}", v) for k, v in period.items() if k in ("start", "end")]
+        found += [
+            (f"period.{k}", v)
+            for k, v in period.items()
+            if k in ("start", "end") and isinstance(v, str)
+        ]
     issues, parsed = [], {}
     for element, text in found:
         try:
