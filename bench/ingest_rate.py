@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from carebundle import PROFILES, generate_bundle, to_json
 from fhir.resources.R4B import get_fhir_model_class
 
-from bench.report import write_result
+from bench.report import use_quick_output, write_result
 from medchain.common.auth import ApiKeyFile, keys_file
 from medchain.common.db import make_engine
 from medchain.devtools.postgres import free_port, throwaway_cluster
@@ -187,6 +187,7 @@ def run(quick: bool) -> dict[str, Any]:
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in {"quick", "full"}:
         raise SystemExit("usage: python -m bench.ingest_rate quick|full")
+    use_quick_output(sys.argv[1] == "quick")  # quick figures never replace the committed full ones
     outcome = run(sys.argv[1] == "quick")
     for row in outcome["rows"]:
         print(row)
