@@ -82,7 +82,7 @@ class ConsentStore:
         return int(session.execute(query).scalar_one())
 
     def submission_changes(self, session: Session, submission_id: str) -> list[Change]:
-        rows = session.execute(
+        rows = session.connection().execute(
             select_changes()
             .where(ChangeRow.submission_id == submission_id)
             .order_by(ChangeRow.position)
@@ -93,7 +93,7 @@ class ConsentStore:
         """The changes with these sequence numbers, in seq order."""
         found: list[Change] = []
         for part in chunks(sorted(seqs)):
-            rows = session.execute(select_changes().where(ChangeRow.seq.in_(part)))
+            rows = session.connection().execute(select_changes().where(ChangeRow.seq.in_(part)))
             found += [change_from_row(r) for r in rows]
         return sorted(found, key=lambda c: c.seq)
 
@@ -101,7 +101,7 @@ class ConsentStore:
 
     def pending(self, session: Session, after_seq: int, limit: int) -> list[Change]:
         """Pending changes after `after_seq`, oldest first."""
-        rows = session.execute(
+        rows = session.connection().execute(
             select_changes()
             .where(ChangeRow.state == "pending", ChangeRow.seq > after_seq)
             .order_by(ChangeRow.seq)
@@ -115,7 +115,7 @@ class ConsentStore:
         return int(session.execute(select(func.count()).select_from(found)).scalar_one())
 
     def in_states(self, session: Session, states: Collection[str]) -> list[Change]:
-        rows = session.execute(
+        rows = session.connection().execute(
             select_changes().where(ChangeRow.state.in_(list(states))).order_by(ChangeRow.seq)
         )
         return [change_from_row(r) for r in rows]
@@ -199,14 +199,14 @@ class ConsentStore:
 
     def committed_in(self, session: Session, tx_id: str) -> list[Change]:
         """The changes a transaction committed."""
-        rows = session.execute(select_changes().where(ChangeRow.tx_id == tx_id))
+        rows = session.connection().execute(select_changes().where(ChangeRow.tx_id == tx_id))
         return [change_from_row(r) for r in rows]
 
     def open_for_keys(self, session: Session, keys: Collection[Key]) -> list[Change]:
         """Changes of these keys that are not final yet."""
         found: list[Change] = []
         for part in chunks(list(keys)):
-            rows = session.execute(
+            rows = session.connection().execute(
                 select_changes().where(
                     ChangeRow.state.in_(OPEN_STATES),
                     tuple_(ChangeRow.pseudonym, ChangeRow.study).in_(list(part)),
@@ -228,7 +228,9 @@ class ConsentStore:
         condition = and_(ChangeRow.pseudonym == pseudonym, ChangeRow.state.in_(OPEN_STATES))
         if study is not None:
             condition = and_(condition, ChangeRow.study == study)
-        rows = session.execute(select_changes().where(condition).order_by(ChangeRow.seq))
+        rows = session.connection().execute(
+            select_changes().where(condition).order_by(ChangeRow.seq)
+        )
         return [change_from_row(r) for r in rows]
 
     def has_change(self, session: Session, pseudonym: str, study: str) -> bool:

@@ -131,6 +131,7 @@ class CheckpointRow(Base):
     checkpoint: Mapped[str] = mapped_column(Text)
 
 
+#: In the field order of `Change`, so a row unpacks into one.
 CHANGE_COLUMNS = (
     ChangeRow.seq,
     ChangeRow.change_id,
@@ -162,27 +163,14 @@ def select_changes() -> Any:
 
 
 def change_from_row(row: Any) -> Change:
-    """A `Change` from a row of `select_changes()`."""
-    return Change(
-        seq=row.seq,
-        change_id=row.change_id,
-        submission_id=row.submission_id,
-        position=row.position,
-        org=row.org,
-        pseudonym=row.pseudonym,
-        study=row.study,
-        action=row.action,
-        decision=row.decision,
-        valid_from=from_db(row.valid_from),
-        valid_until=from_db(row.valid_until),
-        document_hash=row.document_hash,
-        state=row.state,
-        last_tx_id=row.last_tx_id,
-        doubt_checks=row.doubt_checks,
-        submitted_at=from_db(row.submitted_at),
-        tx_id=row.tx_id,
-        block_number=row.block_number,
-        ledger_version=row.ledger_version,
-        reason_code=row.reason_code,
-        reason=row.reason,
-    )
+    """A `Change` from a row of `select_changes()` (its columns are in `Change`'s field order)."""
+    values = list(row)
+    for i in _TIME_POSITIONS:
+        if values[i] is not None:
+            values[i] = values[i].replace(tzinfo=dt.UTC)
+    return Change(*values)
+
+
+_TIME_POSITIONS = tuple(
+    i for i, column in enumerate(CHANGE_COLUMNS) if isinstance(column.type, DateTime)
+)

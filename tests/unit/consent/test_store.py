@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 
 import sqlalchemy as sa
 from alembic import command
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from medchain.common.db import Base, make_engine, make_session_factory, transaction
 from medchain.consent import migrations
 from medchain.consent.cache import Permission, PermissionCache
-from medchain.consent.changes import Committed, Rejected
+from medchain.consent.changes import Change, Committed, Rejected
 from medchain.consent.store import ConsentStore
+from medchain.consent.tables import CHANGE_COLUMNS
 from medchain.ledger import Checkpoint
 
 CONSENT_TABLES = {
@@ -137,3 +139,7 @@ def test_the_cache_keeps_the_newest_version_and_its_checkpoint(database_url: str
     assert reloaded.get("a" * 64, "s1") == newer
     assert checkpoint == Checkpoint(block_number=10, tx_ids=("tx1",))
     assert reloaded.height == 10
+
+
+def test_change_rows_unpack_into_changes_field_by_field() -> None:
+    assert [f.name for f in fields(Change)] == [column.key for column in CHANGE_COLUMNS]
