@@ -54,9 +54,10 @@ class Entry:
         """(system, value) business identifiers of the resource."""
         return identifiers(self.resource)
 
-    @property
+    @cached_property
     def has_identity(self) -> bool:
-        """Whether the sender gave this resource an identity (id, PUT url or urn:uuid)."""
+        """Whether the sender gave this resource an identity (id, PUT url or urn:uuid); cached
+        on first use, before planning sets an id, so a re-plan still matches by content."""
         own = self.resource.get("id")
         return bool(
             self.url_id

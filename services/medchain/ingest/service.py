@@ -131,15 +131,20 @@ class IngestService:
         return out
 
     def _commit(self, entries: list[Entry], known: dict[str, str], now: datetime) -> None:
-        try:
-            with transaction(self.sessions) as session:
-                writes = self.planner.plan(session, entries, known, now)
-                self.store.write(session, writes)
-        except IntegrityError as exc:
-            # two requests raced to create the same resource or identifier; the client may retry
-            raise IdentifierConflictError(
-                "a concurrent request stored the same resource; retry"
-            ) from exc
+        """Plan and write in one database transaction. Losing a race to create the same resource
+        or identifier rolls back; planning again then sees the winner's rows and updates them.
+        A second loss is a conflict the client may retry."""
+        for attempt in range(2):
+            try:
+                with transaction(self.sessions) as session:
+                    writes = self.planner.plan(session, entries, known, now)
+                    self.store.write(session, writes)
+                return
+            except IntegrityError as exc:
+                if attempt == 1:
+                    raise IdentifierConflictError(
+                        "concurrent requests keep storing the same resource; retry"
+                    ) from exc
 
     @staticmethod
     def _response(entry: Entry, now: datetime) -> JSON:

@@ -307,3 +307,23 @@ def test_feature_tables_hold_no_names_addresses_or_contacts(client: FhirClient) 
         assert personal not in dumped
     assert [(system, value) for system, value, _ in mapping] == [(MRN, "12345")]
     assert mapping[0][2] in dumped  # features are keyed by the pseudonym
+
+
+def test_concurrent_resends_neither_fail_nor_duplicate(client: FhirClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = json.dumps(hl7_transaction()).encode()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(lambda _: client.post("/fhir", body).status_code, range(8)))
+
+    assert set(statuses) <= {200, 409}  # 409 only after losing the race twice
+    assert 200 in statuses
+    assert _resources(client) == {
+        "Condition": 1,
+        "Encounter": 1,
+        "MedicationRequest": 1,
+        "Observation": 1,
+        "Patient": 1,
+        "Practitioner": 1,
+    }
