@@ -67,6 +67,9 @@ class ResourceRow(Base):
     __table_args__ = (
         Index("ix_resources_type_content", "resource_type", "content_hash"),
         Index("ix_resources_id", "id"),
+        # a resource sent without any identity is stored at most once per content, even when
+        # two requests race to create it
+        Index("ux_resources_anonymous", "resource_type", "anonymous_digest", unique=True),
     )
     resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -75,6 +78,8 @@ class ResourceRow(Base):
     used: Mapped[bool] = mapped_column(Boolean)
     last_updated: Mapped[datetime] = mapped_column(DateTime)
     content_hash: Mapped[str] = mapped_column(String(64))
+    #: the content hash again when the sender gave no id, urn:uuid or identifier; else NULL
+    anonymous_digest: Mapped[str | None] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text)
 
 
@@ -247,7 +252,9 @@ class IngestStore:
         if new:
             session.execute(_RESOURCES.insert(), new)
         if old:
-            session.execute(update(ResourceRow), old)
+            # an update never changes whether the stored resource arrived anonymously
+            kept = [{k: v for k, v in r.items() if k != "anonymous_digest"} for r in old]
+            session.execute(update(ResourceRow), kept)
             for fact_table, rtype in (
                 (ObservationFactRow, "Observation"),
                 (ConditionFactRow, "Condition"),

@@ -268,6 +268,7 @@ class TransactionPlanner:
                     "used": rtype in USED_TYPES,
                     "last_updated": now,
                     "content_hash": e.digest,
+                    "anonymous_digest": None if e.has_identity or e.identifiers else e.digest,
                     "content": json.dumps(e.resource, separators=(",", ":")),
                 }
             )

@@ -327,3 +327,21 @@ def test_concurrent_resends_neither_fail_nor_duplicate(client: FhirClient) -> No
         "Patient": 1,
         "Practitioner": 1,
     }
+
+
+def test_concurrent_anonymous_resources_are_stored_once(client: FhirClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client.post("/fhir/Patient", patient(id="p1"))
+    anonymous = bundle(
+        "transaction",
+        entry(glucose(subject="Patient/p1")),
+        entry(glucose(7.7, subject="Patient/p1", when="2026-04-03T09:30:10+01:00")),
+    )
+    body = json.dumps(anonymous).encode()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(lambda _: client.post("/fhir", body).status_code, range(8)))
+
+    assert set(statuses) <= {200, 409}
+    assert _resources(client) == {"Observation": 2, "Patient": 1}
