@@ -58,6 +58,8 @@ from medchain.ledger import connect
 from medchain.v1 import consent_pb2, consent_pb2_grpc
 
 SERVICE_NAME = "consent"
+#: gRPC message limit: a FilterPermitted request of 100,000 pseudonyms is about 6.6 MB.
+MAX_GRPC_MESSAGE = 16 * 1024 * 1024
 _HTTP_STATUS: tuple[tuple[type[MedChainError], int], ...] = (
     (AuthenticationError, 401),
     (WrongHospitalError, 403),
@@ -195,7 +197,13 @@ def build_grpc_server(
     started; returns it with the bound port (pass port 0 for any free one). mTLS when the
     settings name certificate files."""
     settings = service.settings
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers),
+        options=[
+            ("grpc.max_receive_message_length", MAX_GRPC_MESSAGE),
+            ("grpc.max_send_message_length", MAX_GRPC_MESSAGE),
+        ],
+    )
     consent_pb2_grpc.add_ConsentServiceServicer_to_server(ConsentServicer(service), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

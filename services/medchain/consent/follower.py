@@ -123,8 +123,10 @@ class EventFollower:
         if lacking and self.in_flight(set(lacking)):
             # The outbox is committing these itself and writes its results through: wait for
             # that rather than read the transaction back from the peer.
-            self.cache.wait_for(lacking, self.write_through_wait)
-            lacking = self.cache.lacking(lacking)
+            deadline = time.monotonic() + self.write_through_wait
+            while lacking and not self._stop.is_set() and time.monotonic() < deadline:
+                self.cache.wait_for(lacking, 0.2)
+                lacking = self.cache.lacking(lacking)
         permissions: list[Permission] = []
         if lacking:
             facts = self.ledger.transaction(event.tx_id)

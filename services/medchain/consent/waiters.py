@@ -40,7 +40,10 @@ class CommitWaiters:
         with self._lock:
             woken = [f for sid in set(submission_ids) for f in self._waiting.pop(sid, ())]
         for future in woken:
-            future.get_loop().call_soon_threadsafe(_settle, future)
+            loop = future.get_loop()
+            if loop.is_closed():
+                continue  # the app shut down; nobody is waiting any more
+            loop.call_soon_threadsafe(_settle, future)
 
     def __len__(self) -> int:
         with self._lock:

@@ -106,6 +106,7 @@ class FakeLedger:
         self.batches: list[int] = []
         self.write_calls = 0
         self.transaction_reads = 0
+        self.read_errors: list[LedgerError] = []
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -220,6 +221,8 @@ class FakeLedger:
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, org: str, pseudonym: str, study: str) -> Consent:
+        if self.read_errors:
+            raise self.read_errors.pop(0)
         found = self.state.get((org, pseudonym, study))
         if found is None:
             what = f"consent ({org}, {pseudonym}, {study})"

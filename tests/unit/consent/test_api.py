@@ -146,6 +146,18 @@ def test_revocation_then_history(client: ApiClient) -> None:
     assert (current["status"], current["permitsNow"]) == ("revoked", False)
 
 
+def test_reads_need_the_ledger_and_say_so_when_it_is_away(
+    client: ApiClient, ledger: FakeLedger
+) -> None:
+    client.post("/consents", {"consents": [compact("5")]})
+    ledger.read_errors.append(LedgerUnavailable("peer down", phase="evaluate"))
+
+    response = client.get(f"/consents/{MRN}|5")
+
+    assert response.status_code == 503
+    assert _issues(response)[0][0] == "exception"
+
+
 def test_unknown_patients_and_consents_are_404_and_record_nothing(
     client: ApiClient, ledger: FakeLedger
 ) -> None:

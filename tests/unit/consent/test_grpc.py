@@ -94,6 +94,18 @@ def test_a_height_the_cache_has_not_reached_is_answered_by_the_ledger(
     assert answer.permitted == [patient]
 
 
+def test_a_hundred_thousand_pseudonyms_fit_in_one_request(
+    client: ApiClient, service: ConsentService, channel: grpc.Channel
+) -> None:
+    patient = record(client, service, "9", consent("9"))
+    many = [f"{i:064x}" for i in range(99_999)] + [patient]
+
+    assert ask(channel, STUDY, many).permitted == [patient]
+    with pytest.raises(grpc.RpcError) as too_many:
+        ask(channel, STUDY, [*many, patient])
+    assert too_many.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 def test_bad_requests_are_invalid_argument(channel: grpc.Channel) -> None:
     with pytest.raises(grpc.RpcError) as bad_pseudonym:
         ask(channel, STUDY, ["not-hex"])
