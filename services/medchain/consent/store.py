@@ -7,11 +7,11 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from medchain.consent.changes import Change, ChangeState, Committed, Key, Rejected
+from medchain.consent.changes import Change, ChangeState, Committed, Rejected
 from medchain.consent.tables import (
     ChangeRow,
     CheckpointRow,
@@ -88,16 +88,6 @@ class ConsentStore:
             .order_by(ChangeRow.position)
         )
         return [change_from_row(r) for r in rows]
-
-    def changes_of(self, session: Session, seqs: Collection[int]) -> list[Change]:
-        """The changes with these sequence numbers, in seq order."""
-        found: list[Change] = []
-        for part in chunks(sorted(seqs)):
-            rows = session.connection().execute(select_changes().where(ChangeRow.seq.in_(part)))
-            found += [change_from_row(r) for r in rows]
-        return sorted(found, key=lambda c: c.seq)
-
-    # -- the outbox --------------------------------------------------------------------------
 
     def pending(self, session: Session, after_seq: int, limit: int) -> list[Change]:
         """Pending changes after `after_seq`, oldest first."""
@@ -201,19 +191,6 @@ class ConsentStore:
         """The changes a transaction committed."""
         rows = session.connection().execute(select_changes().where(ChangeRow.tx_id == tx_id))
         return [change_from_row(r) for r in rows]
-
-    def open_for_keys(self, session: Session, keys: Collection[Key]) -> list[Change]:
-        """Changes of these keys that are not final yet."""
-        found: list[Change] = []
-        for part in chunks(list(keys)):
-            rows = session.connection().execute(
-                select_changes().where(
-                    ChangeRow.state.in_(OPEN_STATES),
-                    tuple_(ChangeRow.pseudonym, ChangeRow.study).in_(list(part)),
-                )
-            )
-            found += [change_from_row(r) for r in rows]
-        return found
 
     # -- one patient -------------------------------------------------------------------------
 
