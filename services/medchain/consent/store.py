@@ -89,6 +89,8 @@ class ConsentStore:
         )
         return [change_from_row(r) for r in rows]
 
+    # -- the outbox --------------------------------------------------------------------------
+
     def pending(self, session: Session, after_seq: int, limit: int) -> list[Change]:
         """Pending changes after `after_seq`, oldest first."""
         rows = session.connection().execute(
