@@ -123,7 +123,8 @@ class IngestService:
             try:
                 self._commit([entry], known, now)
             except (InvalidContentError, IdentifierConflictError) as exc:
-                out.append(error_entry(_BATCH_STATUS[type(exc)], list(exc.issues)))
+                status = next(text for kind, text in _BATCH_STATUS.items() if isinstance(exc, kind))
+                out.append(error_entry(status, list(exc.issues)))
                 continue
             if entry.full_url:
                 known[entry.full_url] = f"{entry.resource_type}/{entry.target_id}"
