@@ -120,6 +120,12 @@ def rows_and_notes(
             summary[f"{name}_round_s"] = round(fn(times[name]), 3) if times[name] else "n/a"
         rows.append(summary)
     notes: list[str] = []
+    clean = study.clean_rounds()
+    if clean:
+        parts = ("training_s", "ledger_s", "evaluation_s", "transfer_and_other_s")
+        medians = {p: statistics.median(float(r["timings"][p]) for r in clean) for p in parts}
+        split = ", ".join(f"{p.removesuffix('_s')} {v:.3f} s" for p, v in medians.items())
+        notes.append(f"MedChain round, median of each part: {split}")
     flower = times["flower"]
     if flower:
         m_med, f_med = statistics.median(times["medchain"]), statistics.median(flower)
