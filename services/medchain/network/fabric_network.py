@@ -139,6 +139,7 @@ class FabricNetwork:
             self._create_channel()
             current.channel_created = True
             state_store.save(self.layout.state_file, current)
+        self._wait_for_raft_leader()
         current.chaincode = self._ensure_chaincode(current.chaincode)
         state_store.save(self.layout.state_file, current)
         self._wait_endorsable()
@@ -221,6 +222,35 @@ class FabricNetwork:
         with ThreadPoolExecutor(max_workers=len(specs)) as pool:
             list(pool.map(lambda s: processes.wait_healthy(s, self.settings.node_timeout), specs))
 
+    def raft_leader(self) -> str | None:
+        """The orderer that is Raft leader of the channel (from its metrics), or None."""
+        for node in self.layout.orderers():
+            metrics = processes.http_text(f"http://127.0.0.1:{node.operations_port}/metrics")
+            for line in (metrics or "").splitlines():
+                if line.startswith("consensus_etcdraft_is_leader{") and line.endswith(" 1"):
+                    return node.label
+        return None
+
+    def _wait_for_raft_leader(self, timeout: float = 30.0) -> None:
+        """Wait for a Raft leader; if none emerges, restart the orderers one at a time.
+
+        Observed with Fabric 2.5.0 under heavy CPU load: after all orderers restart together,
+        each can stall while replaying the bootstrap membership changes and never elect a
+        leader. A staggered restart recovers them; the ledgers are untouched.
+        """
+        for attempt in range(3):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.raft_leader():
+                    return
+                time.sleep(0.5)
+            self.progress(f"no Raft leader after {timeout:.0f}s; restarting orderers one by one")
+            for node in self.layout.orderers():
+                self.stop_node(node.label)
+                self.start_node(node.label)
+                time.sleep(2.0 * (attempt + 1))
+        raise NodeFailedError("the orderers elected no Raft leader; see their logs")
+
     def _create_channel(self) -> None:
         self.progress(f"creating channel {self.layout.channel}")
         block = self.layout.channel_block
@@ -286,6 +316,7 @@ class FabricNetwork:
                 processes.stop(spec.pid_file)
             if not processes.read_pid(spec.pid_file):
                 port = int(spec.env["CHAINCODE_SERVER_ADDRESS"].rsplit(":", 1)[1])
+                processes.wait_port_free(port)
                 processes.check_ports_free({port: spec.name})
                 processes.start(spec)
         for spec in specs:

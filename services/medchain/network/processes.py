@@ -127,6 +127,21 @@ def http_ok(url: str, timeout: float = 1.0, headers: Mapping[str, str] | None = 
         return False
 
 
+def http_text(url: str, timeout: float = 2.0) -> str | None:
+    """The body of a GET on a loopback URL, or None when it does not answer 200."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError(f"only loopback URLs are read, got {url}")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+            return (
+                response.read().decode("utf-8", errors="replace")
+                if response.status == 200
+                else None
+            )
+    except (urllib.error.URLError, OSError):
+        return None
+
+
 def port_open(port: int, timeout: float = 0.5) -> bool:
     """True when something accepts TCP connections on 127.0.0.1:port."""
     try:
@@ -169,6 +184,13 @@ def tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def wait_port_free(port: int, timeout: float = 15.0) -> None:
+    """Wait until nothing listens on a loopback port (a stopped server can take a moment)."""
+    deadline = time.monotonic() + timeout
+    while port_open(port, timeout=0.2) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def check_ports_free(ports: Mapping[int, str]) -> None:
