@@ -55,8 +55,10 @@ class RetryPolicy:
             delay = min(delay * self.multiplier, self.max_backoff)
 
 
-#: The default for idempotent ledger writes: five attempts over roughly a second and a half.
-DEFAULT_MVCC_RETRY = RetryPolicy()
+#: The default for idempotent ledger writes: up to twelve attempts over about fifteen seconds,
+#: enough for ten hospitals joining one study at once (each join rewrites the study's record,
+#: so at most one of them commits per block).
+DEFAULT_MVCC_RETRY = RetryPolicy(max_attempts=12, initial_backoff=0.1, max_backoff=2.0)
 #: Re-endorsing when endorsers disagree because one lags a block behind (nothing was ordered yet).
 ENDORSE_DISAGREEMENT_RETRY = RetryPolicy(max_attempts=6, initial_backoff=0.1, max_backoff=1.0)
 #: The default for re-opening a broken event stream.
