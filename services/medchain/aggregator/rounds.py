@@ -21,7 +21,7 @@ from medchain.aggregator.trainers import (
 )
 from medchain.common.studies import StudySpec
 from medchain.common.tensors import Parameters, parameters_hash
-from medchain.ledger import RoundCommit, StudyLedger
+from medchain.ledger import ChaincodePreconditionFailed, RoundCommit, StudyLedger
 
 T = TypeVar("T")
 
@@ -104,6 +104,22 @@ def accept(update: TrainedUpdate, ledger_hashes: dict[str, str]) -> str | None:
     return None
 
 
+def open_round(ledger: StudyLedger, study_id: str, number: int, attempts: int = 20) -> str:
+    """Open a round; endorsing peers other than ours may not yet hold the previous commit.
+
+    Their chaincode then answers that the previous round is not committed. That clears as soon
+    as the block reaches them, so only that answer is retried, briefly; anything else is raised.
+    """
+    for attempt in range(attempts):
+        try:
+            return ledger.open_round(study_id, number).tx_id
+        except ChaincodePreconditionFailed as exc:
+            if "is not committed" not in exc.message or attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
+
+
 def run_round(
     spec: StudySpec,
     number: int,
@@ -121,7 +137,7 @@ def run_round(
     opened_tx = ""
     if study.current_round < number:
         t = time.perf_counter()
-        opened_tx = ledger.open_round(spec.id, number).tx_id
+        opened_tx = open_round(ledger, spec.id, number)
         ledger_time += time.perf_counter() - t
         anchor = opened_tx
     else:

@@ -9,9 +9,10 @@ import pytest
 
 from medchain.aggregator.errors import ModelNotFoundError, TamperedArtifactError
 from medchain.aggregator.model_store import ModelStore
-from medchain.aggregator.rounds import accept, weighted_metrics
+from medchain.aggregator.rounds import accept, open_round, weighted_metrics
 from medchain.aggregator.trainers import SiteEvaluation, TrainedUpdate
 from medchain.common.tensors import NamedTensor, parameters_hash
+from medchain.ledger import ChaincodePreconditionFailed
 
 
 def params(value: float) -> list[NamedTensor]:
@@ -96,3 +97,37 @@ def test_garbage_in_the_store_is_reported_as_tampering_not_a_crash(tmp_path: Pat
     store.path(digest).write_bytes(b"\x08\xff\xff not a tensor set")
     with pytest.raises(TamperedArtifactError, match="not a parameter set"):
         store.get(digest)
+
+
+class _LaggingLedger:
+    """Answers 'not committed' a few times, as peers a block behind do, then opens the round."""
+
+    def __init__(self, lagging: int, message: str = "round 1 of study s is not committed") -> None:
+        self.lagging = lagging
+        self.message = message
+        self.calls = 0
+
+    def open_round(self, study_id: str, number: int) -> object:
+        self.calls += 1
+        if self.calls <= self.lagging:
+            raise ChaincodePreconditionFailed(
+                f"FAILED_PRECONDITION: {self.message}", reason=self.message
+            )
+
+        class Done:
+            tx_id = "t" * 64
+
+        return Done()
+
+
+def test_open_round_waits_out_peers_a_block_behind() -> None:
+    ledger = _LaggingLedger(lagging=3)
+    assert open_round(ledger, "s", 2, attempts=5) == "t" * 64  # type: ignore[arg-type]
+    assert ledger.calls == 4
+
+
+def test_open_round_raises_other_preconditions_at_once() -> None:
+    ledger = _LaggingLedger(lagging=1, message="round 3 exceeds the study's 2 rounds")
+    with pytest.raises(ChaincodePreconditionFailed):
+        open_round(ledger, "s", 3)  # type: ignore[arg-type]
+    assert ledger.calls == 1
