@@ -167,12 +167,18 @@ def test_event_stream_announces_each_committed_round(client: TestClient, world: 
         events = events_of(client, f"/studies/{STUDY_ID}/events")
     finally:
         runner.join()
-    assert events == [
-        ("hello", {"rounds": 1, "status": "running"}),
-        ("round", {"rounds": 2, "status": "running"}),
-        ("round", {"rounds": 3, "status": "completed"}),
-        ("end", {"rounds": 3, "status": "completed"}),
-    ]
+    # The stream may open after the runner's first step on a loaded machine, so `hello` reports
+    # 1 or 2 rounds; every round committed after it must then be announced, in order, then `end`.
+    names = [name for name, _ in events]
+    assert names[0] == "hello"
+    assert names[-2:] == ["round", "end"]
+    assert events[-1][1] == {"rounds": 3, "status": "completed"}
+    counts = [int(str(data["rounds"])) for _, data in events]
+    assert counts == sorted(counts)
+    first = events[0][1]["rounds"]
+    assert first in (1, 2)
+    announced = [data["rounds"] for name, data in events if name == "round"]
+    assert announced == list(range(first + 1, 4))
 
 
 def test_model_page_and_verify_without_javascript(client: TestClient, world: World) -> None:
