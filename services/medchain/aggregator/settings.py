@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from medchain.common.settings import Settings
-from medchain.common.tls import TLSFiles
+from medchain.common.settings import ServiceSettings
 
 COMPONENT = "aggregator"
 
 
-class AggregatorSettings(Settings):
+class AggregatorSettings(ServiceSettings):
     """Where the aggregator listens, which trainers it calls, which ledger identity it uses."""
 
     model_config = SettingsConfigDict(
@@ -33,28 +31,8 @@ class AggregatorSettings(Settings):
     )
     channel: str = "medchain"
     chaincode: str = "medchain"
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    tls_trusted_cas: Path | None = None
     #: Seconds for the statistics, join and evaluation calls (training has the study's deadline).
     call_timeout: float = Field(default=120.0, gt=0)
-
-    @model_validator(mode="after")
-    def _shared_settings_from_medchain_prefix(self) -> Self:
-        shared = Settings()
-        for name in ("environment", "home", "database_url", "secret_key", "log_level", "log_json"):
-            if name not in self.model_fields_set:
-                object.__setattr__(self, name, getattr(shared, name))
-        tls = (self.tls_cert, self.tls_key, self.tls_trusted_cas)
-        if any(tls) and not all(tls):
-            raise ValueError("set all of MEDCHAIN_AGGREGATOR_TLS_CERT, _TLS_KEY, _TLS_TRUSTED_CAS")
-        return self
-
-    @property
-    def tls(self) -> TLSFiles | None:
-        if self.tls_cert and self.tls_key and self.tls_trusted_cas:
-            return TLSFiles(self.tls_cert, self.tls_key, self.tls_trusted_cas)
-        return None
 
     @property
     def model_dir(self) -> Path:

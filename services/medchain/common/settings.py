@@ -10,6 +10,8 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from medchain.common.tls import TLSFiles
+
 #: Secrets that ship in examples and must never protect real data.
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "development-only-secret"})
 
@@ -57,6 +59,42 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'db' / f'{component}.sqlite3').resolve()}"
+
+
+#: What every service reads under the shared `MEDCHAIN_` prefix, whatever its own prefix is.
+SHARED_FIELDS = ("environment", "home", "database_url", "secret_key", "log_level", "log_json")
+
+
+class ServiceSettings(Settings):
+    """Base of one service's settings (its own `MEDCHAIN_<SERVICE>_` prefix): the shared fields
+    come from `MEDCHAIN_*` unless set explicitly, and mutual TLS takes all three files or none."""
+
+    tls_cert: Path | None = Field(default=None, description="this service's certificate (mTLS)")
+    tls_key: Path | None = None
+    tls_trusted_cas: Path | None = Field(
+        default=None, description="CAs whose certificates this service accepts"
+    )
+
+    @model_validator(mode="after")
+    def _shared_fields_and_tls(self) -> Self:
+        shared = Settings()
+        for name in SHARED_FIELDS:
+            if name not in self.model_fields_set:
+                object.__setattr__(self, name, getattr(shared, name))
+        given = (self.tls_cert, self.tls_key, self.tls_trusted_cas)
+        if any(given) and not all(given):
+            prefix = self.model_config.get("env_prefix", "MEDCHAIN_")
+            raise ValueError(
+                f"set all of {prefix}TLS_CERT, {prefix}TLS_KEY, {prefix}TLS_TRUSTED_CAS"
+            )
+        return self
+
+    @property
+    def tls(self) -> TLSFiles | None:
+        """Mutual TLS files when configured (the local federation always configures them)."""
+        if self.tls_cert and self.tls_key and self.tls_trusted_cas:
+            return TLSFiles(self.tls_cert, self.tls_key, self.tls_trusted_cas)
+        return None
 
 
 @lru_cache(maxsize=1)

@@ -10,14 +10,13 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from medchain.common.errors import ConfigurationError
-from medchain.common.settings import Settings
-from medchain.common.tls import TLSFiles
+from medchain.common.settings import ServiceSettings
 from medchain.ledger import ConnectionProfile, Deadlines
 
 COMPONENT = "consent"
 
 
-class ConsentSettings(Settings):
+class ConsentSettings(ServiceSettings):
     """Where the consent service listens, how it reaches the ledger, and how it batches changes."""
 
     model_config = SettingsConfigDict(
@@ -36,9 +35,6 @@ class ConsentSettings(Settings):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=50062, ge=0, le=65535)
     grpc_grace_seconds: float = Field(default=5.0, ge=0)
-    tls_cert: Path | None = Field(default=None, description="gRPC mTLS: this service's cert")
-    tls_key: Path | None = None
-    tls_trusted_cas: Path | None = Field(default=None, description="CAs whose clients may call")
     ledger_profile: Path | None = Field(
         default=None,
         description="JSON ConnectionProfile of this hospital's peer and user; "
@@ -69,25 +65,10 @@ class ConsentSettings(Settings):
     )
 
     @model_validator(mode="after")
-    def _shared_settings_from_medchain_prefix(self) -> Self:
-        # home, database URL and the secret are shared by every service: read them under MEDCHAIN_.
-        shared = Settings()
-        for name in ("environment", "home", "database_url", "secret_key", "log_level", "log_json"):
-            if name not in self.model_fields_set:
-                object.__setattr__(self, name, getattr(shared, name))
-        tls = (self.tls_cert, self.tls_key, self.tls_trusted_cas)
-        if any(tls) and not all(tls):
-            raise ValueError("set all of MEDCHAIN_CONSENT_TLS_CERT, _TLS_KEY, _TLS_TRUSTED_CAS")
+    def _backoff_bounds(self) -> Self:
         if self.retry_max_backoff_seconds < self.retry_initial_backoff_seconds:
             raise ValueError("retry_max_backoff_seconds must be >= retry_initial_backoff_seconds")
         return self
-
-    @property
-    def tls(self) -> TLSFiles | None:
-        """gRPC mutual TLS files, when configured (plaintext on loopback otherwise)."""
-        if self.tls_cert and self.tls_key and self.tls_trusted_cas:
-            return TLSFiles(self.tls_cert, self.tls_key, self.tls_trusted_cas)
-        return None
 
     @property
     def msp_id(self) -> str:

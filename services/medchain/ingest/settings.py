@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
-from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from medchain.common.settings import Settings
-from medchain.common.tls import TLSFiles
+from medchain.common.settings import ServiceSettings
 from medchain.ingest.features import (
     CodeRef,
     ConditionFlag,
@@ -50,7 +47,7 @@ def default_feature_spec(reference: date | None = None) -> FeatureSpec:
     )
 
 
-class IngestSettings(Settings):
+class IngestSettings(ServiceSettings):
     """Where the ingest service listens, what it accepts, and how it builds features."""
 
     model_config = SettingsConfigDict(
@@ -78,31 +75,8 @@ class IngestSettings(Settings):
         default=frozenset(),
         description="Site-local code systems accepted besides the standard ones.",
     )
-    tls_cert: Path | None = Field(default=None, description="gRPC server certificate (mTLS)")
-    tls_key: Path | None = None
-    tls_trusted_cas: Path | None = Field(
-        default=None, description="CAs whose client certificates the gRPC server accepts"
-    )
     feature_batch_size: int = Field(default=512, gt=0, le=65536)
     grpc_grace_seconds: float = Field(default=5.0, ge=0)
-
-    @model_validator(mode="after")
-    def _shared_settings_from_medchain_prefix(self) -> Self:
-        # home, database URL and the secret are shared by every service: read them under MEDCHAIN_.
-        shared = Settings()
-        for name in ("environment", "home", "database_url", "secret_key", "log_level", "log_json"):
-            if name not in self.model_fields_set:
-                object.__setattr__(self, name, getattr(shared, name))
-        return self
-
-    @property
-    def tls(self) -> TLSFiles | None:
-        """Mutual TLS for the gRPC API when all three files are set (the federation sets them)."""
-        if self.tls_cert and self.tls_key and self.tls_trusted_cas:
-            return TLSFiles(self.tls_cert, self.tls_key, self.tls_trusted_cas)
-        if self.tls_cert or self.tls_key or self.tls_trusted_cas:
-            raise ValueError("set all of MEDCHAIN_INGEST_TLS_CERT, _TLS_KEY, _TLS_TRUSTED_CAS")
-        return None
 
     def database(self) -> str:
         """This service's SQLAlchemy URL."""

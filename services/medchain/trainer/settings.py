@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from medchain.common.settings import Settings
-from medchain.common.tls import TLSFiles
+from medchain.common.settings import ServiceSettings
 
 COMPONENT = "trainer"
 
 
-class TrainerSettings(Settings):
+class TrainerSettings(ServiceSettings):
     """Where the trainer listens, where its hospital's data and consent live, how it signs."""
 
     model_config = SettingsConfigDict(
@@ -37,32 +35,11 @@ class TrainerSettings(Settings):
     )
     channel: str = "medchain"
     chaincode: str = "medchain"
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    tls_trusted_cas: Path | None = None
     grpc_grace_seconds: float = Field(default=5.0, ge=0)
-
-    @model_validator(mode="after")
-    def _shared_settings_from_medchain_prefix(self) -> Self:
-        shared = Settings()
-        for name in ("environment", "home", "database_url", "secret_key", "log_level", "log_json"):
-            if name not in self.model_fields_set:
-                object.__setattr__(self, name, getattr(shared, name))
-        tls = (self.tls_cert, self.tls_key, self.tls_trusted_cas)
-        if any(tls) and not all(tls):
-            raise ValueError("set all of MEDCHAIN_TRAINER_TLS_CERT, _TLS_KEY, _TLS_TRUSTED_CAS")
-        return self
 
     @property
     def msp_id(self) -> str:
         return f"{self.hospital_id}MSP"
-
-    @property
-    def tls(self) -> TLSFiles | None:
-        """Mutual TLS files, when configured (the federation always configures them)."""
-        if self.tls_cert and self.tls_key and self.tls_trusted_cas:
-            return TLSFiles(self.tls_cert, self.tls_key, self.tls_trusted_cas)
-        return None
 
     def database(self) -> str:
         """The round log's SQLAlchemy URL."""
