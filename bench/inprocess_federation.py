@@ -1,10 +1,10 @@
-"""A MedChain federation in this process on a real Fabric network, for the benchmarks.
+"""A MedChain federation in this process on a real Fabric network, for benchmarks and tests.
 
-The same setup as tests/integration/training/conftest.py, for any number of hospitals and any
-demo table: per hospital a real ingest (the table posted as FHIR transaction bundles, gRPC out with
-mutual TLS) and a real trainer (gRPC, mutual TLS, its own Gateway identity), and an aggregator
-that calls the trainers over gRPC and endorses every round on the ledger. Consents are recorded on
-the ledger in 1,000-consent `RecordBatch` transactions.
+Used by the benchmarks and by tests/integration/training/conftest.py, for any number of
+hospitals and any demo table: per hospital a real ingest (the table posted as FHIR transaction
+bundles, gRPC out with mutual TLS) and a real trainer (gRPC, mutual TLS, its own Gateway
+identity), and an aggregator that calls the trainers over gRPC and endorses every round on the
+ledger. Consents are recorded on the ledger in 1,000-consent `RecordBatch` transactions.
 """
 
 from __future__ import annotations
@@ -101,22 +101,25 @@ class Federation:
             for h in self.hospitals.values()
         }
 
-    def aggregator(self, home: Path) -> AggregatorService:
+    def aggregator(
+        self, home: Path, clients: dict[str, TrainerClient] | None = None
+    ) -> AggregatorService:
+        """An aggregator as the first hospital's coordinator (User2), calling `clients`."""
         home.mkdir(parents=True, exist_ok=True)
         settings = AggregatorSettings(home=home, database_url=f"sqlite:///{home / 'agg.sqlite3'}")
         gateway = connect(self.network.connection_profile(self.orgs[0], "User2"))
         self.gateways.append(gateway)
-        return create_aggregator(settings, gateway, self.trainer_clients())
+        return create_aggregator(settings, gateway, clients or self.trainer_clients())
 
-    def consent_all(self, study_id: str) -> None:
-        """Every patient of every hospital permits the study, in 1,000-consent transactions."""
+    def consent_all(self, study_id: str, decision: str = "permit") -> None:
+        """Every patient of every hospital decides about the study, 1,000 consents a transaction."""
         for hospital in self.hospitals.values():
             items = [
                 ConsentInput(
                     pseudonym=hospital.pseudonym(row),
                     org=f"{hospital.name}MSP",
                     study=study_id,
-                    decision="permit",
+                    decision=decision,
                     valid_from=EPOCH,
                     valid_until=None,
                     document_hash=secrets.token_hex(32),

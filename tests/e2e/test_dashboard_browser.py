@@ -9,13 +9,12 @@ test-output/dashboard/.
 
 from __future__ import annotations
 
-import inspect
 import secrets
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from medchain.ledger import Gateway, connect
 from medchain.network.fabric_network import FabricNetwork
 from tests.integration.conftest import make_network
 from tests.integration.support import until_endorsable
-from tests.integration.training.conftest import Federation, federation
+from tests.integration.training.conftest import Federation, breast_cancer_federation
 from tests.integration.training.test_federated_study import consent_all, pseudonym, spec_for
 
 pytestmark = pytest.mark.e2e
@@ -83,8 +82,8 @@ def dashboard_federation(
 ) -> Iterator[Federation]:
     """The training tests' federation, built by the same code, on this module's network (and
     torn down with this module rather than at the end of the session)."""
-    build: Callable[..., Iterator[Federation]] = inspect.unwrap(federation)
-    with contextmanager(build)(dashboard_network, tmp_path_factory) as built:
+    root = tmp_path_factory.mktemp("federation")
+    with breast_cancer_federation(dashboard_network, root) as built:
         yield built
 
 

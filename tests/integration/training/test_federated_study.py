@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydantic import SecretStr
 
 from medchain.aggregator.audit import audit_model
 from medchain.aggregator.trainers import (
@@ -28,42 +27,21 @@ from medchain.common.merkle import (
 )
 from medchain.common.studies import ModelConfig, StrategyConfig, StudySpec
 from medchain.common.tensors import NamedTensor, Parameters
-from medchain.demo.tables import IDENTIFIER_SYSTEM, breast_cancer_coding, patient_id
-from medchain.ingest.pseudonyms import Pseudonymizer
-from medchain.ledger import ConsentInput, ConsentLedger, StudyLedger
+from medchain.demo.tables import breast_cancer_coding
+from medchain.ledger import StudyLedger
 from medchain.trainer.service import is_holdout
-from tests.integration.support import EPOCH, until_endorsable
+from tests.integration.support import until_endorsable
 from tests.integration.training.conftest import Federation, Hospital
 
 pytestmark = pytest.mark.integration
 
 
 def pseudonym(hospital: Hospital, row: int) -> str:
-    return Pseudonymizer(SecretStr(hospital.secret))(
-        IDENTIFIER_SYSTEM, patient_id(hospital.name, row)
-    )
+    return hospital.pseudonym(row)
 
 
 def consent_all(federation: Federation, study_id: str, *, decision: str = "permit") -> None:
-    for hospital in federation.hospitals.values():
-        items = [
-            ConsentInput(
-                pseudonym=pseudonym(hospital, row),
-                org=f"{hospital.name}MSP",
-                study=study_id,
-                decision=decision,
-                valid_from=EPOCH,
-                valid_until=None,
-                document_hash=secrets.token_hex(32),
-            )
-            for row in hospital.rows
-        ]
-        ledger = hospital.consents
-
-        def record(ledger: ConsentLedger = ledger, items: list[ConsentInput] = items) -> object:
-            return ledger.record_batch(items)
-
-        until_endorsable(record)
+    federation.consent_all(study_id, decision)
 
 
 def spec_for(study_id: str, rounds: int, *, min_participants: int = 3) -> StudySpec:
