@@ -10,24 +10,40 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from medchain.aggregator.settings import get_aggregator_settings
 from medchain.common.db import make_engine
 from medchain.common.settings import get_settings
+from medchain.consent.settings import get_consent_settings
+from medchain.dashboard.settings import get_dashboard_settings
 from medchain.devtools.postgres import throwaway_cluster
+from medchain.ingest.settings import get_ingest_settings
+from medchain.trainer.settings import get_trainer_settings
 
 POSTGRES_URL_ENV = "MEDCHAIN_TEST_POSTGRES_URL"
+#: Every cached settings object: cleared around each test so no test sees another's environment.
+SETTINGS_CACHES = (
+    get_settings,
+    get_ingest_settings,
+    get_consent_settings,
+    get_trainer_settings,
+    get_aggregator_settings,
+    get_dashboard_settings,
+)
 
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own MEDCHAIN_HOME and a fresh settings cache."""
+    """Every test gets its own MEDCHAIN_HOME and fresh settings caches."""
     for name in list(os.environ):
         if name.startswith("MEDCHAIN_") and name != POSTGRES_URL_ENV:
             monkeypatch.delenv(name)
     monkeypatch.setenv("MEDCHAIN_HOME", str(tmp_path / "medchain-home"))
     monkeypatch.setenv("MEDCHAIN_ENVIRONMENT", "test")
-    get_settings.cache_clear()
+    for cached in SETTINGS_CACHES:
+        cached.cache_clear()
     yield
-    get_settings.cache_clear()
+    for cached in SETTINGS_CACHES:
+        cached.cache_clear()
 
 
 @pytest.fixture(scope="session")
